@@ -1,0 +1,621 @@
+"""feeds.yaml -> Config (frozen), with every problem collected and reported with its key path.
+
+`SETTINGS` is the single table of configuration keys: validation, defaults, environment overrides and
+the README's configuration reference are all generated from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from briefing.errors import ConfigError
+from briefing.models import FeedSource
+from briefing.urls import is_http_url
+
+DEFAULT_CONFIG_NAME = "feeds.yaml"
+CONFIG_ENV = "BRIEFING_CONFIG"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: where it lives, its type, default and help text."""
+
+    key: str
+    kind: str
+    default: Any
+    help: str
+    minimum: float | None = None
+    required: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit(".", 1)[-1]
+
+    @property
+    def env(self) -> str | None:
+        """The environment variable that overrides this key (settings.* keys only)."""
+        if self.key.startswith("settings."):
+            return "BRIEFING_" + self.name.upper()
+        return None
+
+
+_MIB = 1024 * 1024
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("settings.data_dir", "path", "data", "Folder for the SQLite store, the run lock and caches."),
+    Setting("settings.reports_dir", "path", "reports", "Folder where briefs are written."),
+    Setting(
+        "settings.allow_private_networks",
+        "bool",
+        False,
+        "Allow requests to loopback, private, link-local and other non-public addresses "
+        "(checked at connect time, redirects included). Leave off unless you monitor an intranet.",
+    ),
+    Setting(
+        "settings.allowed_networks",
+        "networks",
+        [],
+        "Addresses or CIDR networks allowed even while private networks are refused.",
+    ),
+    Setting(
+        "settings.contact",
+        "str",
+        "",
+        "A URL or e-mail address publishers can reach you at; sent in the User-Agent.",
+    ),
+    Setting(
+        "settings.user_agent",
+        "str",
+        "",
+        "Full User-Agent override. Default: `briefing/<version> (+<contact>)`.",
+    ),
+    Setting("settings.timeout", "float", 30.0, "Total deadline for one HTTP request, in seconds.", 0.1),
+    Setting("settings.connect_timeout", "float", 10.0, "Deadline to open a connection, in seconds.", 0.1),
+    Setting(
+        "settings.max_feed_bytes",
+        "size",
+        10 * _MIB,
+        "Largest feed body accepted, counted after decompression (`10MiB`, `500KB` or bytes).",
+        1024,
+    ),
+    Setting(
+        "settings.max_page_bytes",
+        "size",
+        5 * _MIB,
+        "Largest article page accepted, counted after decompression.",
+        1024,
+    ),
+    Setting("settings.max_redirects", "int", 5, "Redirects followed per request.", 0),
+    Setting("settings.concurrency", "int", 8, "HTTP requests in flight at once, overall.", 1),
+    Setting("settings.per_host_concurrency", "int", 2, "HTTP requests in flight to one host.", 1),
+    Setting(
+        "settings.host_delay",
+        "float",
+        0.0,
+        "Seconds between the starts of two requests to the same host (politeness).",
+        0.0,
+    ),
+    Setting(
+        "settings.max_entries_per_feed",
+        "int",
+        50,
+        "Newest entries kept from one fetch of a feed; older ones are dropped with a warning.",
+        1,
+    ),
+    Setting(
+        "settings.page_attempts",
+        "int",
+        3,
+        "Runs in which a failing article page is retried before the feed text is kept for good.",
+        1,
+    ),
+    Setting(
+        "settings.min_words",
+        "int",
+        80,
+        "Extracted page text shorter than this (in words) loses to the feed's own text.",
+        0,
+    ),
+    Setting(
+        "settings.extraction_timeout",
+        "float",
+        20.0,
+        "Wall-clock limit for parsing one feed or extracting one page in its worker, in seconds.",
+        0.1,
+    ),
+    Setting(
+        "settings.extraction_memory_mb",
+        "int",
+        1024,
+        "Address-space limit of each worker process, in MiB.",
+        128,
+    ),
+    Setting(
+        "settings.workers",
+        "int",
+        0,
+        "Worker processes for parsing and extraction; 0 = one per CPU.",
+        0,
+    ),
+    Setting(
+        "settings.max_backoff_hours",
+        "float",
+        24.0,
+        "Longest wait before retrying a failing feed (the wait doubles per consecutive error).",
+        0.0,
+    ),
+    Setting("corpus.paths", "paths", ["corpus"], "Files or folders holding the baseline corpus."),
+    Setting(
+        "feeds[].name",
+        "str",
+        None,
+        "Unique name of the feed, used on the command line.",
+        required=True,
+    ),
+    Setting("feeds[].url", "url", None, "The feed's http(s) address.", required=True),
+    Setting("feeds[].title", "str", "", "Display title (default: the name)."),
+    Setting("feeds[].publisher", "str", "", "Publisher shown in briefs and used to group sources."),
+    Setting("feeds[].tags", "list", [], "Free-form labels."),
+    Setting("feeds[].enabled", "bool", True, "Set to false to keep a feed configured but not fetched."),
+    Setting(
+        "feeds[].exclude",
+        "patterns",
+        [],
+        "Regular expressions; entries whose link matches any are stored as excluded and not fetched.",
+    ),
+    Setting(
+        "feeds[].fetch_pages",
+        "bool",
+        True,
+        "Fetch each article page for full text; false keeps the feed's own text.",
+    ),
+    Setting("feeds[].max_entries", "int", None, "Per-feed override of settings.max_entries_per_feed.", 1),
+    Setting("feeds[].timeout", "float", None, "Per-feed override of settings.timeout.", 0.1),
+)
+
+_SECTIONS = ("settings", "corpus", "feeds")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    reports_dir: Path
+    allow_private_networks: bool
+    allowed_networks: tuple[str, ...]
+    contact: str
+    user_agent: str
+    timeout: float
+    connect_timeout: float
+    max_feed_bytes: int
+    max_page_bytes: int
+    max_redirects: int
+    concurrency: int
+    per_host_concurrency: int
+    host_delay: float
+    max_entries_per_feed: int
+    page_attempts: int
+    min_words: int
+    extraction_timeout: float
+    extraction_memory_mb: int
+    workers: int
+    max_backoff_hours: float
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "briefing.sqlite3"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class CorpusSettings:
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration. `source` is the file it came from."""
+
+    source: Path
+    settings: Settings
+    corpus: CorpusSettings
+    feeds: tuple[FeedSource, ...]
+
+    def feed(self, name: str) -> FeedSource:
+        for f in self.feeds:
+            if f.name == name:
+                return f
+        raise ConfigError(str(self.source), [f"no feed named {name!r}; known: {self.feed_names()}"])
+
+    def feed_names(self) -> str:
+        return ", ".join(f.name for f in self.feeds) or "(none)"
+
+
+def find_config(explicit: str | Path | None, env: Mapping[str, str] | None = None) -> Path:
+    """The config path: the explicit one, else $BRIEFING_CONFIG, else ./feeds.yaml."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a configuration file.
+
+    Returns a frozen `Config`. Raises `ConfigError` listing every problem found (unreadable file,
+    YAML syntax, unknown keys with suggestions, wrong types, non-http URLs, duplicate feeds).
+    """
+    env = os.environ if env is None else env
+    config_path = find_config(path, env)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = "" if path else f"; pass --config FILE or set {CONFIG_ENV}"
+        raise ConfigError(str(config_path), [f"file not found{hint}"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(str(config_path), [f"cannot read the file: {e}"]) from None
+    return parse_config(text, config_path, env)
+
+
+def parse_config(text: str, source: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Validate configuration `text`; relative paths resolve against `source`'s folder."""
+    env = {} if env is None else env
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        raise ConfigError(str(source), [f"not valid YAML: {_yaml_problem(e)}"]) from None
+    checker = _Checker(source.resolve().parent)
+    config = checker.config(raw, source, env)
+    if checker.problems or config is None:
+        raise ConfigError(str(source), checker.problems)
+    return config
+
+
+def settings_reference() -> str:
+    """The configuration reference as a Markdown table (the README embeds it)."""
+    rows = ["| key | type | default | environment | meaning |", "|---|---|---|---|---|"]
+    for s in SETTINGS:
+        default = "required" if s.required else _show_default(s)
+        env = f"`{s.env}`" if s.env else ""
+        rows.append(f"| `{s.key}` | {s.kind} | {default} | {env} | {s.help} |")
+    return "\n".join(rows)
+
+
+def add_feeds_text(text: str, feeds: Sequence[FeedSource], source: str) -> str:
+    """`text` (a feeds.yaml) with `feeds` appended to its `feeds:` list, comments and layout kept.
+
+    Raises `ConfigError` when the file's `feeds` is not a block list this function can extend.
+    """
+    items = []
+    for f in feeds:
+        item: dict[str, Any] = {"name": f.name, "url": f.url}
+        if f.title:
+            item["title"] = f.title
+        if f.tags:
+            item["tags"] = list(f.tags)
+        items.append(item)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    start = next((i for i, line in enumerate(lines) if re.match(r"^feeds:\s*(#.*)?$", line)), None)
+    if start is None:
+        if any(re.match(r"^feeds:", line) for line in lines):
+            raise ConfigError(source, ["feeds is not a block list; add the new feeds by hand"])
+        return "".join(lines) + yaml.safe_dump({"feeds": items}, sort_keys=False, allow_unicode=True)
+    end = len(lines)
+    for i in range(start + 1, len(lines)):
+        if re.match(r"^[^\s#]", lines[i]):
+            end = i
+            break
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    indent = next((m.group(1) for line in lines[start + 1 : end] if (m := re.match(r"^(\s*)- ", line))), "  ")
+    block = yaml.safe_dump(items, sort_keys=False, allow_unicode=True, indent=2)
+    block = "".join(indent + line if line.strip() else line for line in block.splitlines(keepends=True))
+    return "".join(lines[:end]) + block + "".join(lines[end:])
+
+
+def _show_default(s: Setting) -> str:
+    if s.default is None:
+        return "(unset)"
+    if s.kind == "size":
+        return f"`{s.default // _MIB}MiB`"
+    if isinstance(s.default, bool):
+        return f"`{str(s.default).lower()}`"
+    if isinstance(s.default, list):
+        return "`[" + ", ".join(s.default) + "]`"
+    if s.default == "":
+        return '`""`'
+    return f"`{s.default}`"
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    mark = getattr(e, "problem_mark", None)
+    problem = getattr(e, "problem", None) or str(e)
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_unique_mapping,
+)
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2}
+_SIZE_UNITS |= {
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+    "ki": 1024,
+    "mi": 1024**2,
+}
+
+
+class _Checker:
+    """Walks the raw YAML, converting values and collecting problems instead of stopping at the first."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.problems: list[str] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
+
+    def config(self, raw: Any, source: Path, env: Mapping[str, str]) -> Config | None:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            self.problem("(top level)", "expected a mapping with settings, corpus and feeds")
+            return None
+        self.unknown_keys("", raw, _SECTIONS)
+        settings = self.section("settings", raw.get("settings"), env)
+        corpus = self.section("corpus", raw.get("corpus"), env)
+        feeds = self.feeds(raw.get("feeds"))
+        if self.problems:
+            return None
+        return Config(
+            source=source,
+            settings=Settings(**settings),
+            corpus=CorpusSettings(paths=tuple(corpus["paths"])),
+            feeds=feeds,
+        )
+
+    def unknown_keys(self, prefix: str, raw: Mapping[Any, Any], known: tuple[str, ...]) -> None:
+        for key in raw:
+            if key in known:
+                continue
+            where = f"{prefix}{key}" if isinstance(key, str) else f"{prefix}{key!r}"
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(known)}"
+            self.problem(where, f"unknown key{hint}")
+
+    def section(self, name: str, raw: Any, env: Mapping[str, str]) -> dict[str, Any]:
+        specs = [s for s in SETTINGS if s.key.startswith(name + ".")]
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            self.problem(name, "expected a mapping")
+            raw = {}
+        self.unknown_keys(name + ".", raw, tuple(s.name for s in specs))
+        values: dict[str, Any] = {}
+        for spec in specs:
+            if spec.env and spec.env in env:
+                values[spec.name] = self.value(f"environment {spec.env}", spec, env[spec.env], True)
+            elif spec.name in raw:
+                values[spec.name] = self.value(spec.key, spec, raw[spec.name])
+            else:
+                values[spec.name] = self.value(spec.key, spec, spec.default)
+        return values
+
+    def feeds(self, raw: Any) -> tuple[FeedSource, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.problem("feeds", "expected a list of feeds (each with name and url)")
+            return ()
+        specs = [s for s in SETTINGS if s.key.startswith("feeds[].")]
+        names: dict[str, int] = {}
+        urls: dict[str, int] = {}
+        out: list[FeedSource] = []
+        for i, item in enumerate(raw):
+            where = f"feeds[{i}]"
+            if not isinstance(item, dict):
+                self.problem(where, "expected a mapping with at least name and url")
+                continue
+            self.unknown_keys(where + ".", item, tuple(s.name for s in specs))
+            values: dict[str, Any] = {}
+            for spec in specs:
+                if spec.name in item and item[spec.name] is not None:
+                    values[spec.name] = self.value(f"{where}.{spec.name}", spec, item[spec.name])
+                elif spec.required:
+                    self.problem(f"{where}.{spec.name}", "required key is missing")
+                else:
+                    values[spec.name] = spec.default
+            name, url = values.get("name"), values.get("url")
+            if isinstance(name, str):
+                if not name.strip():
+                    self.problem(f"{where}.name", "must not be empty")
+                elif name.lower() in names:
+                    self.problem(
+                        f"{where}.name",
+                        f"duplicate feed name {name!r} (also feeds[{names[name.lower()]}])",
+                    )
+                else:
+                    names[name.lower()] = i
+            if isinstance(url, str) and url:
+                if url in urls:
+                    self.problem(f"{where}.url", f"same URL as feeds[{urls[url]}]")
+                urls[url] = i
+            if name is None or url is None or self.problems:
+                continue
+            out.append(
+                FeedSource(
+                    name=name,
+                    url=url,
+                    title=values["title"],
+                    publisher=values["publisher"],
+                    tags=tuple(values["tags"]),
+                    enabled=values["enabled"],
+                    exclude=tuple(values["exclude"]),
+                    fetch_pages=values["fetch_pages"],
+                    max_entries=values["max_entries"],
+                    timeout=values["timeout"],
+                )
+            )
+        return tuple(out)
+
+    def value(self, where: str, spec: Setting, raw: Any, from_env: bool = False) -> Any:
+        if raw is None:
+            return None
+        convert = _CONVERTERS[spec.kind]
+        try:
+            value = convert(self, raw, from_env)
+        except _Invalid as e:
+            self.problem(where, str(e))
+            return spec.default
+        if spec.minimum is not None and isinstance(value, int | float) and value < spec.minimum:
+            self.problem(where, f"must be at least {spec.minimum:g}, got {value!r}")
+            return spec.default
+        return value
+
+    def path(self, raw: Any, from_env: bool) -> Path:
+        if not isinstance(raw, str) or not raw.strip():
+            raise _Invalid(f"expected a path, got {raw!r}")
+        p = Path(raw).expanduser()
+        # Paths in the file are relative to the file; paths from the environment to the shell.
+        return p if p.is_absolute() else ((Path.cwd() if from_env else self.base) / p).resolve()
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _as_str(_: _Checker, raw: Any, __: bool) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise _Invalid(f"expected text, got {type(raw).__name__}")
+    return str(raw)
+
+
+def _as_bool(_: _Checker, raw: Any, from_env: bool) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if from_env and isinstance(raw, str) and raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if from_env and isinstance(raw, str) and raw.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise _Invalid(f"expected true or false, got {raw!r}")
+
+
+def _as_int(_: _Checker, raw: Any, from_env: bool) -> int:
+    if isinstance(raw, bool):
+        raise _Invalid(f"expected a whole number, got {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
+        return int(raw)
+    raise _Invalid(f"expected a whole number, got {raw!r}")
+
+
+def _as_float(_: _Checker, raw: Any, from_env: bool) -> float:
+    if isinstance(raw, bool):
+        raise _Invalid(f"expected a number, got {raw!r}")
+    if isinstance(raw, int | float):
+        return float(raw)
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise _Invalid(f"expected a number, got {raw!r}") from None
+
+
+def _as_size(_: _Checker, raw: Any, from_env: bool) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    m = _SIZE.match(str(raw)) if isinstance(raw, str) else None
+    if not m:
+        raise _Invalid(f"expected a size such as 10MiB, 500KB or a number of bytes, got {raw!r}")
+    return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").lower()])
+
+
+def _as_list(_: _Checker, raw: Any, from_env: bool) -> list[str]:
+    if from_env and isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(raw, str):
+        return [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str | int | float) for x in raw):
+        raise _Invalid(f"expected a list of text items, got {raw!r}")
+    return [str(x) for x in raw]
+
+
+def _as_paths(c: _Checker, raw: Any, from_env: bool) -> list[Path]:
+    return [c.path(x, from_env) for x in _as_list(c, raw, from_env)]
+
+
+def _as_url(_: _Checker, raw: Any, __: bool) -> str:
+    if not isinstance(raw, str) or not is_http_url(raw):
+        raise _Invalid(f"{raw!r} is not an http:// or https:// URL; give the feed's web address")
+    return raw.strip()
+
+
+def _as_patterns(c: _Checker, raw: Any, from_env: bool) -> list[str]:
+    patterns = _as_list(c, raw, from_env)
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as e:
+            raise _Invalid(f"{p!r} is not a valid regular expression: {e}") from None
+    return patterns
+
+
+def _as_networks(c: _Checker, raw: Any, from_env: bool) -> list[str]:
+    networks = _as_list(c, raw, from_env)
+    for n in networks:
+        try:
+            ipaddress.ip_network(n, strict=False)
+        except ValueError:
+            raise _Invalid(f"{n!r} is not an IP address or CIDR network") from None
+    return networks
+
+
+_CONVERTERS: dict[str, Callable[[_Checker, Any, bool], Any]] = {
+    "str": _as_str,
+    "bool": _as_bool,
+    "int": _as_int,
+    "float": _as_float,
+    "size": _as_size,
+    "list": _as_list,
+    "path": lambda c, raw, from_env: c.path(raw, from_env),
+    "paths": _as_paths,
+    "url": _as_url,
+    "patterns": _as_patterns,
+    "networks": _as_networks,
+}

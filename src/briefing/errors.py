@@ -1,0 +1,82 @@
+"""Exceptions raised by briefing.
+
+Every error the library raises on purpose derives from `BriefingError`; anything else is a bug and
+propagates with its traceback. The CLI turns a `BriefingError` into one line on stderr and an exit code.
+
+    BriefingError
+     +-- ConfigError        feeds.yaml or the environment is invalid (every problem, with key paths)
+     +-- RunLockedError     another briefing process holds the run lock
+     +-- StorageError       the SQLite store cannot be opened, migrated or written
+     +-- FetchError         one HTTP request failed (timeout, too large, blocked, HTTP status, ...)
+     +-- FeedError          a body could not be read as a feed (not a feed, empty)
+     +-- ExtractError       article extraction failed in its worker (timeout, crash, memory)
+
+Per-item failures (one feed, one article) are caught by the pipeline, recorded and reported; they never
+stop the other items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+
+class BriefingError(Exception):
+    """Root of every error briefing raises on purpose."""
+
+
+class ConfigError(BriefingError):
+    """The configuration is invalid; `problems` holds one line per problem, each with its key path."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
+
+
+class RunLockedError(BriefingError):
+    """Another briefing process holds the run lock for this data folder."""
+
+
+class StorageError(BriefingError):
+    """The store could not be opened, migrated or written."""
+
+
+class FetchError(BriefingError):
+    """One HTTP request failed.
+
+    `kind` is a short machine-readable cause: timeout, too_large, blocked, redirects, http, gone,
+    rate_limited, tls, connection, decode, encoding.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: datetime | None = None,
+    ) -> None:
+        self.url = url
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+        self.message = message
+        super().__init__(f"{message} ({url})")
+
+
+class FeedError(BriefingError):
+    """A response body is not a usable feed."""
+
+
+class ExtractError(BriefingError):
+    """Extraction of one article failed; `status` is timeout, crashed, memory or failed."""
+
+    def __init__(self, status: str, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[ExtractError], tuple[str, str]]:
+        # Crosses the worker-process boundary, so it must pickle with both arguments.
+        return (type(self), (self.status, str(self)))

@@ -1,0 +1,178 @@
+"""Feed bytes -> FeedUpdate with normalised entries. The only feedparser import.
+
+feedparser always receives bytes, never a URL or path (it would fetch URLs without a timeout and open
+local files). Both publishers' shapes are handled: Joomla/K2 (author as ``email (Name)``, body in
+``description`` wrapped in K2Feed* blocks) and WordPress (``content:encoded``, ``dc:creator``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+
+from briefing.errors import FeedError
+from briefing.htmltext import html_to_text, normalise_text
+from briefing.models import Entry, FeedUpdate
+from briefing.urls import canonical_url
+
+# Bozo causes that mean "the server mislabelled the encoding or type", not "the XML is broken".
+_HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
+# K2 wraps the image and the tag list in their own blocks; neither is article text.
+_K2_FURNITURE = frozenset({"K2FeedImage", "K2FeedTags", "K2FeedAttachments", "K2FeedVideo"})
+# The footer many WordPress SEO plugins append to every item.
+_APPEARED_FIRST = re.compile(r"\n*The post .{1,400} appeared first on .{1,200}\.?\s*$", re.DOTALL)
+# A date this far ahead of our clock is a broken feed clock, not a scheduled post.
+_FUTURE_SLACK = timedelta(minutes=10)
+
+
+def parse_feed(
+    body: bytes, *, url: str, content_type: str = "", max_entries: int = 50, now: datetime
+) -> FeedUpdate:
+    """Parse a feed body.
+
+    Returns the newest `max_entries` entries (the number dropped is reported). A malformed feed keeps
+    what parsed and is marked `degraded` with the cause. Raises `FeedError` for an empty body or a
+    document that is not a feed at all (for example an HTML page).
+    """
+    if not isinstance(body, bytes):
+        raise TypeError("parse_feed takes bytes; feedparser would treat a str as a URL or path")
+    if not body.strip():
+        raise FeedError("empty response body: the server sent no feed")
+    # A newline printed by a plugin before <?xml makes the XML invalid; real WordPress sites do this.
+    stripped = body.lstrip(b" \t\r\n")
+    if stripped.startswith(b"<?xml"):
+        body = stripped
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    except Exception as e:  # a parser bug on hostile input fails this feed, not the run
+        raise FeedError(f"feed parser failed: {type(e).__name__}: {_one_line(str(e))}") from e
+    version = parsed.get("version") or ""
+    raw_entries = list(parsed.get("entries") or [])
+    degraded = None
+    if parsed.get("bozo"):
+        cause = parsed.get("bozo_exception")
+        name = type(cause).__name__
+        if name not in _HARMLESS_BOZO:
+            degraded = f"malformed feed ({name}: {_one_line(str(cause))})"
+    if not version and not raw_entries:
+        if degraded:
+            raise FeedError(f"not a feed: {degraded}")
+        raise FeedError("not a feed: the response is not RSS or Atom (is the URL a web page?)")
+    feed = parsed.get("feed") or {}
+    entries = _entries(raw_entries, url, now)
+    entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
+    kept = entries[:max_entries]
+    return FeedUpdate(
+        version=version,
+        title=_plain(feed.get("title_detail"), feed.get("title", "")),
+        link=feed.get("link", "") or "",
+        entries=tuple(kept),
+        degraded=degraded,
+        dropped_over_limit=len(entries) - len(kept),
+    )
+
+
+def _entries(raw_entries: list[Any], feed_url: str, now: datetime) -> list[Entry]:
+    out: list[Entry] = []
+    guid_links: dict[str, str] = {}
+    for raw in raw_entries:
+        url = (raw.get("link") or "").strip()
+        canonical = canonical_url(url)
+        title = _plain(raw.get("title_detail"), raw.get("title", ""))
+        text = _entry_text(raw)
+        content_hash = _hash(title, text)
+        guid = (raw.get("id") or "").strip() or None
+        key = entry_key(guid, canonical, content_hash)
+        if guid is not None:
+            # Some CMSs reuse one guid for several items; the first keeps it (as Miniflux does).
+            first = guid_links.setdefault(guid, canonical)
+            if first != canonical:
+                key = f"guid:{guid}|{canonical or content_hash}"
+        out.append(
+            Entry(
+                key=key,
+                guid=guid,
+                url=url,
+                canonical_url=canonical,
+                title=title,
+                authors=_authors(raw),
+                categories=tuple(t.get("term", "").strip() for t in raw.get("tags") or [] if t.get("term")),
+                published=_date(raw, now),
+                text=text,
+                content_hash=content_hash,
+            )
+        )
+    return out
+
+
+def entry_key(guid: str | None, canonical: str, content_hash: str) -> str:
+    """An entry's identity within its feed: guid, else canonical link, else a hash of its content."""
+    if guid:
+        return f"guid:{guid}"
+    if canonical:
+        return f"link:{canonical}"
+    return f"hash:{content_hash}"
+
+
+def _entry_text(raw: Any) -> str:
+    candidates = [c for c in raw.get("content") or [] if c.get("value")]
+    if raw.get("summary_detail"):
+        candidates.append(raw["summary_detail"])
+    elif raw.get("summary"):
+        candidates.append({"type": "text/html", "value": raw["summary"]})
+    texts = [_plain(c, c.get("value", "")) for c in candidates]
+    text = max(texts, key=len, default="")
+    return _APPEARED_FIRST.sub("", text).strip()
+
+
+def _plain(detail: Any, fallback: str) -> str:
+    """Text of a feedparser text construct; markup in text/plain fields is kept as literal text."""
+    value = (detail or {}).get("value", fallback) or ""
+    kind = (detail or {}).get("type", "text/html")
+    if kind == "text/plain":
+        return normalise_text(value)
+    return html_to_text(value, drop_classes=_K2_FURNITURE)
+
+
+def _authors(raw: Any) -> tuple[str, ...]:
+    names: list[str] = []
+    for a in raw.get("authors") or []:
+        name = (a.get("name") or "").strip()
+        if name and "@" not in name and name not in names:
+            names.append(name)
+    if not names and raw.get("author"):
+        # "email (Name)" that feedparser could not split, or a bare name
+        m = re.search(r"\(([^()]+)\)\s*$", raw["author"])
+        name = (m.group(1) if m else raw["author"]).strip()
+        if name and "@" not in name:
+            names.append(name)
+    return tuple(names)
+
+
+def _date(raw: Any, now: datetime) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = raw.get(key)
+        if value:
+            try:
+                when = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+            return None if when > now + _FUTURE_SLACK else when
+    return None
+
+
+def _hash(title: str, text: str) -> str:
+    normal = " ".join((title + "\n" + text).lower().split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:32]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:200]

@@ -1,0 +1,189 @@
+"""Bytes -> str for HTML pages, and HTML -> plain text. The only lxml import.
+
+Third-party markup never leaves this module as markup: callers get plain text with paragraphs separated
+by blank lines, which is all the brief ever renders.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from lxml import etree
+from lxml import html as lxml_html
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.+-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([\w:.+-]+)", re.IGNORECASE)
+# WHATWG: pages labelled latin-1 or ascii are decoded as windows-1252.
+_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252"}
+_ALIASES |= {"ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252"}
+
+_BLOCK = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "br",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
+)
+_SKIP = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "math",
+        "head",
+        "title",
+        "button",
+    ]
+)
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+
+
+def decode_html(body: bytes, content_type: str = "") -> str:
+    """Decode an HTML page to text.
+
+    Order: byte-order mark, a UTF-16/32 label, strict UTF-8 (a page that is valid UTF-8 is UTF-8 whatever
+    it claims), the charset from the HTTP header or a <meta> tag unless that claims UTF-8 (which just
+    failed), then windows-1252, the usual truth behind a wrong label. Never raises: undecodable bytes
+    become U+FFFD.
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(encoding, errors="replace")
+    declared = _declared_charset(body, content_type)
+    if declared and declared.startswith(("utf_16", "utf_32")):
+        return body.decode(declared, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if declared in (None, "utf-8"):
+        declared = "cp1252"
+    return body.decode(declared, errors="replace")
+
+
+def _declared_charset(body: bytes, content_type: str) -> str | None:
+    candidates = []
+    m = _HEADER_CHARSET.search(content_type or "")
+    if m:
+        candidates.append(m.group(1))
+    m2 = _META_CHARSET.search(body[:4096])
+    if m2:
+        candidates.append(m2.group(1).decode("ascii", errors="ignore"))
+    for label in candidates:
+        label = _ALIASES.get(label.strip().lower(), label.strip().lower())
+        try:
+            return codecs.lookup(label).name
+        except LookupError:
+            continue
+    return None
+
+
+def html_to_text(markup: str, drop_classes: frozenset[str] = frozenset()) -> str:
+    """Plain text of an HTML fragment or page: paragraphs separated by a blank line.
+
+    Scripts, styles, embedded objects and elements carrying any class in `drop_classes` are skipped.
+    Walks the tree without recursion, so deeply nested input cannot exhaust the stack.
+    """
+    if not markup or not markup.strip():
+        return ""
+    if "<" not in markup and "&" not in markup:
+        return normalise_text(markup)
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return normalise_text(markup)
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = _WS.sub(" ", "".join(current)).strip()
+        if text:
+            paragraphs.append(text)
+        current.clear()
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag if isinstance(el.tag, str) else None
+        if event == "start":
+            if tag is None:
+                continue
+            tag = tag.lower()
+            if tag in _SKIP or (drop_classes and drop_classes & set((el.get("class") or "").split())):
+                walker.skip_subtree()
+                continue
+            if tag in _BLOCK:
+                flush()
+            if el.text:
+                current.append(el.text)
+        else:
+            if tag is not None and tag.lower() in _BLOCK:
+                flush()
+            if el.tail and el is not root:
+                current.append(el.tail)
+    flush()
+    return "\n\n".join(paragraphs)
+
+
+def normalise_text(text: str) -> str:
+    """Collapse runs of spaces inside lines and blank lines between paragraphs."""
+    lines = [_WS.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    out: list[str] = []
+    blank = False
+    for line in lines:
+        if not line:
+            blank = bool(out)
+            continue
+        if blank:
+            out.append("")
+        out.append(line)
+        blank = False
+    return "\n".join(out)

@@ -1,0 +1,232 @@
+"""Frozen dataclasses exchanged between the pipeline's stages. No I/O here.
+
+Datetimes are timezone-aware UTC. Ids are stable: a feed is known by its configured name, an entry by
+the key computed in `feeds.entry_key`, an article by its row id in the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """One feed as configured in feeds.yaml."""
+
+    name: str
+    url: str
+    publisher: str = ""
+    title: str = ""
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    exclude: tuple[str, ...] = ()
+    fetch_pages: bool = True
+    max_entries: int | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the store remembers about a feed between runs."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    validators_url: str | None = None
+    last_checked: datetime | None = None
+    last_success: datetime | None = None
+    last_new: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_errors: int = 0
+    next_attempt: datetime | None = None
+    status: str = "new"
+    degraded_reason: str | None = None
+    redirect_target: str | None = None
+    redirect_first_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """A successful HTTP exchange: status 200 with a body, or 304 without one."""
+
+    url: str
+    final_url: str
+    status: int
+    body: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    permanent_redirect: str | None = None
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One feed item, normalised. `key` is its identity within the feed."""
+
+    key: str
+    guid: str | None
+    url: str
+    canonical_url: str
+    title: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    published: datetime | None
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """The result of parsing a feed body."""
+
+    version: str
+    title: str
+    link: str
+    entries: tuple[Entry, ...]
+    degraded: str | None = None
+    dropped_over_limit: int = 0
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """What the extractor found on an article page (text is plain, paragraphs separated by blank lines)."""
+
+    text: str
+    title: str
+    authors: tuple[str, ...]
+    date: str | None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtractionOutcome:
+    """The text chosen for an article and why.
+
+    `status` is one of ok, no_text, boilerplate, short, fetch_error, blocked, timeout, crashed, memory,
+    failed, skipped; `source` says where the text came from: page, feed or none.
+    """
+
+    status: str
+    source: str
+    text: str
+    detail: str = ""
+    page: ExtractedPage | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """A stored article: the entry as the feed gave it plus the text the pipeline chose."""
+
+    id: int
+    feed: str
+    publisher: str
+    url: str
+    canonical_url: str
+    title: str
+    authors: tuple[str, ...]
+    published: datetime
+    date_source: str
+    first_seen: datetime
+    text: str
+    text_source: str
+    extraction_status: str
+    extraction_detail: str
+    word_count: int
+    categories: tuple[str, ...] = ()
+    guid: str | None = None
+    feed_text: str = ""
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """The outcome of one feed in one run.
+
+    `status` is new, unchanged, not_modified, degraded, error, rate_limited, gone or skipped.
+    """
+
+    name: str
+    url: str
+    status: str
+    new: int = 0
+    error: str | None = None
+    http_status: int | None = None
+    detail: str = ""
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """The outcome of fetching and extracting one article page."""
+
+    article_id: int
+    feed: str
+    url: str
+    status: str
+    source: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    """What a fetch run did, feed by feed and article by article."""
+
+    run_id: int
+    started: datetime
+    finished: datetime
+    feeds: tuple[FeedResult, ...]
+    articles: tuple[ArticleResult, ...] = ()
+    pending: int = 0
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.feeds)
+
+    @property
+    def failed_feeds(self) -> tuple[FeedResult, ...]:
+        return tuple(f for f in self.feeds if f.status in ("error", "gone"))
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """Feed health as `briefing status` and the brief show it."""
+
+    name: str
+    url: str
+    enabled: bool
+    status: str
+    last_checked: datetime | None
+    last_success: datetime | None
+    last_new: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_errors: int
+    next_attempt: datetime | None
+    items_7d: int
+    items_30d: int
+    articles: int
+    extraction_failures_30d: int
+    redirect_target: str | None = None
+    redirect_first_seen: datetime | None = None
+    degraded_reason: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FeedCheck:
+    """The result of `briefing feeds check` for one feed: a live fetch and parse, nothing stored."""
+
+    name: str
+    url: str
+    ok: bool
+    http_status: int | None = None
+    final_url: str = ""
+    version: str = ""
+    title: str = ""
+    entries: int = 0
+    newest: datetime | None = None
+    problem: str = ""
+    warnings: tuple[str, ...] = ()

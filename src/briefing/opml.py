@@ -1,0 +1,95 @@
+"""OPML in and out: subscription lists exchanged with other feed readers."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from briefing.errors import ConfigError
+from briefing.models import FeedSource
+from briefing.urls import is_http_url
+
+
+@dataclass(frozen=True)
+class OpmlFeed:
+    title: str
+    url: str
+    category: str = ""
+
+
+def read_opml(data: bytes, source: str) -> list[OpmlFeed]:
+    """Feeds listed in an OPML document (outlines with an xmlUrl), with their folder as category.
+
+    Raises `ConfigError` naming `source` when the document is not OPML.
+    """
+    try:
+        root = ET.fromstring(data)  # noqa: S314 - expat refuses entity expansion bombs
+    except ET.ParseError as e:
+        raise ConfigError(source, [f"not a valid OPML file: {e}"]) from None
+    if root.tag.lower() != "opml" or root.find("body") is None:
+        raise ConfigError(source, ["not an OPML file (no <opml><body>)"])
+    out: list[OpmlFeed] = []
+
+    def walk(node: ET.Element, category: str) -> None:
+        for child in node.findall("outline"):
+            url = (child.get("xmlUrl") or child.get("xmlurl") or "").strip()
+            title = (child.get("title") or child.get("text") or "").strip()
+            if url:
+                out.append(OpmlFeed(title or url, url, category))
+            walk(child, title if not url else category)
+
+    body = root.find("body")
+    assert body is not None
+    walk(body, "")
+    return out
+
+
+def write_opml(feeds: Iterable[FeedSource], title: str = "briefing feeds") -> str:
+    """An OPML 2.0 document listing `feeds`."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = title
+    body = ET.SubElement(root, "body")
+    for f in feeds:
+        ET.SubElement(
+            body,
+            "outline",
+            type="rss",
+            text=f.title or f.name,
+            title=f.title or f.name,
+            xmlUrl=f.url,
+        )
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def new_sources(
+    found: Sequence[OpmlFeed], existing: Sequence[FeedSource]
+) -> tuple[list[FeedSource], list[str]]:
+    """Feed entries for the OPML feeds not configured yet, with unique names; plus one note per skip."""
+    names = {f.name.lower() for f in existing}
+    urls = {f.url for f in existing}
+    added: list[FeedSource] = []
+    notes: list[str] = []
+    for item in found:
+        if not is_http_url(item.url):
+            notes.append(f"skipped {item.title!r}: {item.url!r} is not an http(s) URL")
+            continue
+        if item.url in urls:
+            notes.append(f"skipped {item.title!r}: already configured")
+            continue
+        base = slug(item.title) or "feed"
+        name, n = base, 2
+        while name.lower() in names:
+            name, n = f"{base}-{n}", n + 1
+        names.add(name.lower())
+        urls.add(item.url)
+        tags = (slug(item.category),) if item.category else ()
+        added.append(FeedSource(name=name, url=item.url, title=item.title, tags=tags))
+    return added, notes
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]

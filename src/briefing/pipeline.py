@@ -1,0 +1,414 @@
+"""The fetch pipeline: feeds -> entries -> stored articles with full text.
+
+Reads like a pipe: for each due feed, fetch (HTTP) -> parse (worker) -> store entries and validators
+(one transaction) -> for each pending article, fetch the page -> extract (worker) -> quality gate ->
+store. Feeds and pages run concurrently under the HTTP client's limits; CPU work runs on every core.
+Each feed's and each article's failure is a value recorded in the store and the report; storage errors
+and bugs propagate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from briefing.config import Config
+from briefing.errors import ExtractError, FeedError, FetchError
+from briefing.extract import choose_text, extract_page
+from briefing.feeds import parse_feed
+from briefing.fetch import FEED_ACCEPT, PAGE_ACCEPT, AddressPolicy, HttpClient, user_agent
+from briefing.lock import RunLock
+from briefing.models import (
+    ArticleResult,
+    ExtractionOutcome,
+    FeedCheck,
+    FeedResult,
+    FeedSource,
+    FeedUpdate,
+    FetchReport,
+    Retrieved,
+)
+from briefing.policy import after_error, initial_status, page_error_is_final, skip_reason
+from briefing.store import NewEntry, PendingArticle, Store
+from briefing.testing_hooks import crash_point
+from briefing.workers import WorkerPool
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+_STALE_AFTER = timedelta(days=90)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Progress:
+    """Callbacks a front end can pass to follow a run; all optional."""
+
+    feeds_planned: Callable[[int], None] = lambda n: None
+    feed_done: Callable[[FeedResult], None] = lambda r: None
+    pages_planned: Callable[[int], None] = lambda n: None
+    page_done: Callable[[ArticleResult], None] = lambda r: None
+
+
+def select_feeds(config: Config, names: Sequence[str] | None) -> list[FeedSource]:
+    """The feeds a command works on: the named ones (even if disabled), else every enabled feed."""
+    if names:
+        return [config.feed(n) for n in names]
+    return [f for f in config.feeds if f.enabled]
+
+
+def fetch(
+    config: Config,
+    *,
+    feeds: Sequence[str] | None = None,
+    force: bool = False,
+    clock: Clock = utc_now,
+    progress: Progress | None = None,
+) -> FetchReport:
+    """Fetch feeds and the pages of their new articles into the store.
+
+    Holds the run lock for the data folder. Returns a `FetchReport`; per-feed and per-article failures
+    are inside it. Raises `RunLockedError` if another run holds the lock, `StorageError` if the store
+    cannot be used, `ConfigError` for an unknown feed name.
+    """
+    sources = select_feeds(config, feeds)
+    settings = config.settings
+    with RunLock(settings.data_dir), Store.open(settings.database) as store:
+        started = clock()
+        store.sync_feeds(config.feeds, started)
+        run_id = store.begin_run("fetch", started)
+        run = _FetchRun(config, store, clock, force, progress or Progress(), run_id)
+        try:
+            feed_results, article_results = asyncio.run(run.run(sources))
+        except BaseException as e:
+            interrupted = isinstance(e, KeyboardInterrupt | asyncio.CancelledError)
+            store.finish_run(run_id, "interrupted" if interrupted else "failed", {}, clock())
+            raise
+        order = [s.name for s in sources]
+        report = FetchReport(
+            run_id=run_id,
+            started=started,
+            finished=clock(),
+            feeds=tuple(sorted(feed_results, key=lambda r: order.index(r.name))),
+            articles=tuple(article_results),
+            pending=len(store.pending_articles(order)),
+        )
+        store.finish_run(run_id, "ok", _summary(report), report.finished)
+        return report
+
+
+def _summary(report: FetchReport) -> dict[str, object]:
+    statuses: dict[str, int] = {}
+    for r in report.feeds:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    pages: dict[str, int] = {}
+    for a in report.articles:
+        pages[a.status] = pages.get(a.status, 0) + 1
+    return {"feeds": statuses, "new": report.new, "pages": pages, "pending": report.pending}
+
+
+def _http_client(config: Config, clock: Clock) -> HttpClient:
+    s = config.settings
+    return HttpClient(
+        policy=AddressPolicy(s.allow_private_networks, s.allowed_networks),
+        user_agent=user_agent(s.contact, s.user_agent),
+        timeout=s.timeout,
+        connect_timeout=s.connect_timeout,
+        max_redirects=s.max_redirects,
+        concurrency=s.concurrency,
+        per_host=s.per_host_concurrency,
+        host_delay=s.host_delay,
+        clock=clock,
+    )
+
+
+class _Workers:
+    """Starts the worker pool on first use, so a run with nothing new never pays for it."""
+
+    def __init__(self, config: Config) -> None:
+        self.settings = config.settings
+        self.pool: WorkerPool | None = None
+
+    def get(self) -> WorkerPool:
+        if self.pool is None:
+            s = self.settings
+            self.pool = WorkerPool(s.worker_count, s.extraction_timeout, s.extraction_memory_mb)
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+
+@dataclass
+class _FetchRun:
+    config: Config
+    store: Store
+    clock: Clock
+    force: bool
+    progress: Progress
+    run_id: int
+    feed_results: list[FeedResult] = field(default_factory=list)
+    article_results: list[ArticleResult] = field(default_factory=list)
+    scheduled: set[int] = field(default_factory=set)
+
+    async def run(self, sources: Sequence[FeedSource]) -> tuple[list[FeedResult], list[ArticleResult]]:
+        self.workers = _Workers(self.config)
+        self.progress.feeds_planned(len(sources))
+        try:
+            async with _http_client(self.config, self.clock) as http:
+                self.http = http
+                async with asyncio.TaskGroup() as group:
+                    self.group = group
+                    for source in sources:
+                        group.create_task(self.feed(source))
+        except BaseExceptionGroup as eg:
+            raise _first_leaf(eg) from None
+        finally:
+            self.workers.close()
+        return self.feed_results, self.article_results
+
+    async def feed(self, source: FeedSource) -> None:
+        result = await self._feed(source)
+        self.store.record_feed_result(self.run_id, result, self.clock())
+        self.feed_results.append(result)
+        self.progress.feed_done(result)
+        pending = [p for p in self.store.pending_articles([source.name]) if p.id not in self.scheduled]
+        self.scheduled.update(p.id for p in pending)
+        if pending:
+            self.progress.pages_planned(len(pending))
+        for p in pending:
+            self.group.create_task(self.page(source, p))
+
+    async def _feed(self, source: FeedSource) -> FeedResult:
+        settings = self.config.settings
+        state = self.store.feed_state(source.name)
+        now = self.clock()
+        reason = skip_reason(state, now, force=self.force)
+        if reason:
+            status = state.status if state and state.status in ("gone", "rate_limited") else "skipped"
+            return FeedResult(source.name, source.url, status, error=reason)
+        same_url = state is not None and state.validators_url == source.url
+        try:
+            got = await self.http.get(
+                source.url,
+                max_bytes=settings.max_feed_bytes,
+                accept=FEED_ACCEPT,
+                etag=state.etag if same_url and state else None,
+                last_modified=state.last_modified if same_url and state else None,
+                timeout=source.timeout,
+            )
+        except FetchError as e:
+            return self._failed(source, e.kind, e.message, e.retry_after, e.status)
+        if got.status == 304:
+            self.store.record_not_modified(source.name, got, self.clock())
+            return FeedResult(
+                source.name,
+                source.url,
+                "not_modified",
+                http_status=304,
+                detail=_redirect_note(got),
+                elapsed=got.elapsed,
+            )
+        try:
+            update = await self.workers.get().run(
+                _parse,
+                got.body,
+                got.final_url,
+                got.content_type,
+                source.max_entries or settings.max_entries_per_feed,
+                self.clock(),
+            )
+        except (FeedError, ExtractError) as e:
+            return self._failed(source, "parse", str(e), None, got.status)
+        crash_point("after_parse")
+        entries = [NewEntry(e, *initial_status(e, source)) for e in update.entries]
+        saved = self.store.save_entries(
+            source.name,
+            entries,
+            got,
+            self.clock(),
+            degraded=update.degraded,
+            title=update.title,
+            site_link=update.link,
+        )
+        excluded = sum(1 for status in saved.new_statuses if status == "excluded")
+        new = len(saved.new_statuses) - excluded
+        notes = [
+            n
+            for n in (
+                f"{excluded} new excluded by pattern" if excluded else "",
+                f"{update.dropped_over_limit} older entries over the limit dropped"
+                if update.dropped_over_limit
+                else "",
+                f"{saved.updated} updated" if saved.updated else "",
+                _redirect_note(got),
+            )
+            if n
+        ]
+        status = "degraded" if update.degraded else ("new" if new else "unchanged")
+        return FeedResult(
+            source.name,
+            source.url,
+            status,
+            new=new,
+            error=update.degraded,
+            http_status=got.status,
+            detail="; ".join(notes),
+            elapsed=got.elapsed,
+        )
+
+    def _failed(
+        self,
+        source: FeedSource,
+        kind: str,
+        message: str,
+        retry_after: datetime | None,
+        http_status: int | None,
+    ) -> FeedResult:
+        state = self.store.feed_state(source.name)
+        errors = state.consecutive_errors if state else 0
+        max_backoff = timedelta(hours=self.config.settings.max_backoff_hours)
+        status, next_attempt = after_error(errors, kind, retry_after, self.clock(), max_backoff)
+        self.store.record_feed_error(
+            source.name, message, self.clock(), status=status, next_attempt=next_attempt
+        )
+        log.warning("feed %s: %s", source.name, message)
+        shown = status if status in ("gone", "rate_limited") else "error"
+        return FeedResult(source.name, source.url, shown, error=message, http_status=http_status)
+
+    async def page(self, source: FeedSource, p: PendingArticle) -> None:
+        result = await self._page(source, p)
+        self.article_results.append(result)
+        self.progress.page_done(result)
+
+    async def _page(self, source: FeedSource, p: PendingArticle) -> ArticleResult:
+        settings = self.config.settings
+        fallback = "feed" if p.feed_text.strip() else "none"
+        shared = self.store.shared_text(p.canonical_url, p.id)
+        if shared is not None:
+            text, detail, _ = shared
+            outcome = ExtractionOutcome("ok", "page", text, detail)
+            self.store.save_extraction(p.id, outcome, self.clock())
+            return ArticleResult(p.id, source.name, p.url, "ok", "page", detail)
+        try:
+            got = await self.http.get(
+                p.url, max_bytes=settings.max_page_bytes, accept=PAGE_ACCEPT, timeout=source.timeout
+            )
+            _require_html(got)
+        except FetchError as e:
+            final = e.kind == "blocked" or page_error_is_final(
+                e.kind, e.status, p.attempts, settings.page_attempts
+            )
+            status = "blocked" if e.kind == "blocked" else "fetch_error"
+            detail = e.message if final else f"{e.message}; will retry next run"
+            outcome = ExtractionOutcome(status, fallback, p.feed_text, detail)
+            self.store.save_extraction(p.id, outcome, self.clock(), final=final)
+            return ArticleResult(p.id, source.name, p.url, status if final else "pending", fallback, detail)
+        try:
+            page = await self.workers.get().run(extract_page, got.body, got.content_type, got.final_url)
+            outcome = choose_text(page, p.feed_text, settings.min_words)
+        except ExtractError as e:
+            outcome = ExtractionOutcome(e.status, fallback, p.feed_text, f"{e}; kept the feed text")
+        self.store.save_extraction(
+            p.id, outcome, self.clock(), page=got, compressed_page=zlib.compress(got.body, 6)
+        )
+        return ArticleResult(p.id, source.name, p.url, outcome.status, outcome.source, outcome.detail)
+
+
+def _parse(body: bytes, url: str, content_type: str, max_entries: int, now: datetime) -> FeedUpdate:
+    return parse_feed(body, url=url, content_type=content_type, max_entries=max_entries, now=now)
+
+
+def _require_html(got: Retrieved) -> None:
+    kind = got.content_type.split(";", 1)[0].strip().lower()
+    if kind not in _HTML_TYPES:
+        raise FetchError(got.final_url, "type", f"not an HTML page ({kind})")
+
+
+def _redirect_note(got: Retrieved) -> str:
+    if got.permanent_redirect:
+        return f"permanently redirected to {got.permanent_redirect} (configured URL kept)"
+    return ""
+
+
+def _first_leaf(eg: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first real exception in a task group's failure, so callers see StorageError, not a group."""
+    for exc in eg.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first_leaf(exc)
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    return eg
+
+
+async def _check_one(
+    http: HttpClient, workers: _Workers, config: Config, source: FeedSource, now: datetime
+) -> FeedCheck:
+    try:
+        got = await http.get(
+            source.url,
+            max_bytes=config.settings.max_feed_bytes,
+            accept=FEED_ACCEPT,
+            timeout=source.timeout,
+        )
+        update = await workers.get().run(_parse, got.body, got.final_url, got.content_type, 10_000, now)
+    except (FetchError, FeedError, ExtractError) as e:
+        status = e.status if isinstance(e, FetchError) and isinstance(e.status, int) else None
+        return FeedCheck(source.name, source.url, ok=False, http_status=status, problem=str(e))
+    dates = [e.published for e in update.entries if e.published]
+    newest = max(dates) if dates else None
+    warnings = []
+    if not update.entries:
+        warnings.append("the feed has no items")
+    elif newest is None:
+        warnings.append("no item carries a date")
+    elif now - newest > _STALE_AFTER:
+        warnings.append(f"newest item is from {newest:%Y-%m-%d}: the feed looks dormant")
+    if update.degraded:
+        warnings.append(update.degraded)
+    if got.permanent_redirect:
+        warnings.append(f"permanently redirected to {got.permanent_redirect}; consider updating the URL")
+    return FeedCheck(
+        source.name,
+        source.url,
+        ok=True,
+        http_status=got.status,
+        final_url=got.final_url,
+        version=update.version,
+        title=update.title,
+        entries=len(update.entries),
+        newest=newest,
+        warnings=tuple(warnings),
+    )
+
+
+def check_feeds(
+    config: Config, *, feeds: Sequence[str] | None = None, clock: Clock = utc_now
+) -> list[FeedCheck]:
+    """Fetch and parse each feed now, without conditional GET and without storing anything.
+
+    Reports whether each answers with a real feed, how many items it has, and how recent the newest
+    one is (a dead feed often still answers 200).
+    """
+    sources = select_feeds(config, feeds)
+
+    async def run() -> list[FeedCheck]:
+        workers = _Workers(config)
+        try:
+            async with _http_client(config, clock) as http:
+                return list(
+                    await asyncio.gather(*(_check_one(http, workers, config, s, clock()) for s in sources))
+                )
+        finally:
+            workers.close()
+
+    return asyncio.run(run())

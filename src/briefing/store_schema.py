@@ -1,0 +1,101 @@
+"""The store's schema, as numbered migrations. Each migration runs in one transaction."""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x42524647  # "BRFG": refuse databases that are not ours
+
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            """CREATE TABLE feeds (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                url TEXT NOT NULL,
+                publisher TEXT NOT NULL DEFAULT '',
+                title TEXT,
+                site_link TEXT,
+                created_at TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'new',
+                degraded_reason TEXT,
+                etag TEXT,
+                last_modified TEXT,
+                validators_url TEXT,
+                last_checked TEXT,
+                last_success TEXT,
+                last_new TEXT,
+                last_error TEXT,
+                last_error_at TEXT,
+                consecutive_errors INTEGER NOT NULL DEFAULT 0,
+                next_attempt TEXT,
+                redirect_target TEXT,
+                redirect_first_seen TEXT
+            )""",
+            """CREATE TABLE articles (
+                id INTEGER PRIMARY KEY,
+                feed_id INTEGER NOT NULL REFERENCES feeds(id),
+                entry_key TEXT NOT NULL,
+                guid TEXT,
+                url TEXT NOT NULL,
+                canonical_url TEXT NOT NULL,
+                title TEXT NOT NULL,
+                feed_authors TEXT NOT NULL DEFAULT '[]',
+                page_authors TEXT NOT NULL DEFAULT '[]',
+                categories TEXT NOT NULL DEFAULT '[]',
+                feed_published TEXT,
+                published TEXT NOT NULL,
+                date_source TEXT NOT NULL,
+                first_seen TEXT NOT NULL,
+                last_seen TEXT NOT NULL,
+                revised_at TEXT,
+                first_fetch INTEGER NOT NULL DEFAULT 0,
+                feed_text TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                text TEXT NOT NULL DEFAULT '',
+                text_source TEXT NOT NULL DEFAULT 'none',
+                word_count INTEGER NOT NULL DEFAULT 0,
+                extraction_status TEXT NOT NULL DEFAULT 'pending',
+                extraction_detail TEXT NOT NULL DEFAULT '',
+                extracted_at TEXT,
+                page_attempts INTEGER NOT NULL DEFAULT 0,
+                page_title TEXT,
+                page_date TEXT,
+                UNIQUE (feed_id, entry_key)
+            )""",
+            "CREATE INDEX articles_published ON articles (published)",
+            "CREATE INDEX articles_canonical ON articles (canonical_url)",
+            "CREATE INDEX articles_feed_hash ON articles (feed_id, content_hash)",
+            "CREATE INDEX articles_status ON articles (extraction_status)",
+            """CREATE TABLE pages (
+                article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+                url TEXT NOT NULL,
+                final_url TEXT NOT NULL,
+                fetched_at TEXT NOT NULL,
+                http_status INTEGER NOT NULL,
+                content_type TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                body BLOB NOT NULL
+            )""",
+            """CREATE TABLE runs (
+                id INTEGER PRIMARY KEY,
+                command TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                status TEXT NOT NULL,
+                summary TEXT
+            )""",
+            """CREATE TABLE feed_results (
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                feed TEXT NOT NULL,
+                status TEXT NOT NULL,
+                http_status INTEGER,
+                new INTEGER NOT NULL DEFAULT 0,
+                error TEXT,
+                detail TEXT NOT NULL DEFAULT '',
+                checked_at TEXT NOT NULL,
+                elapsed REAL NOT NULL DEFAULT 0,
+                PRIMARY KEY (run_id, feed)
+            )""",
+        ],
+    ),
+]

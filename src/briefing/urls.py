@@ -1,0 +1,70 @@
+"""URL helpers: the http(s) allowlist and the canonical form used to recognise the same article."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only track the click; dropping them cannot change the page.
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "cmpid",
+        "ncid",
+        "sr_share",
+    }
+)
+
+
+def is_http_url(url: str | None) -> bool:
+    """True for an absolute http:// or https:// URL with a host."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def host_of(url: str) -> str:
+    """The lower-cased host of a URL, or '' when it has none."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def canonical_url(url: str) -> str:
+    """The form of `url` used to decide whether two links name the same article.
+
+    Scheme folded to https, host lower-cased without a leading ``www.``, default port, fragment and
+    tracking parameters (utm_*, fbclid, ...) dropped, the remaining query sorted. Returns '' for
+    anything that is not an http(s) URL, so such links never match each other.
+    """
+    if not is_http_url(url):
+        return ""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    query = sorted(
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+    )
+    return urlunsplit(("https", netloc, parts.path or "/", urlencode(query), ""))

@@ -1,0 +1,72 @@
+"""Worker processes for the CPU-heavy, hostile-input steps (feed parsing, page extraction).
+
+Each task runs in a pebble process pool with a wall-clock deadline and an address-space limit: a
+pathological page costs one article (timeout, crash or memory), never the run or the machine. Workers
+come from a forkserver that has already imported the parsers, so replacing a killed worker is cheap and
+never forks our threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import resource
+import signal
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+import pebble
+
+from briefing.errors import BriefingError, ExtractError
+
+T = TypeVar("T")
+
+_PRELOAD = ["briefing.extract", "briefing.feeds"]
+
+
+def _worker_init(memory_bytes: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    if memory_bytes > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+class WorkerPool:
+    """A pool of isolated workers. `await pool.run(fn, *args)` returns fn's result or raises.
+
+    Raises `ExtractError` with status timeout, crashed, memory or failed; a `BriefingError` raised by
+    the task itself is passed through unchanged.
+    """
+
+    def __init__(self, workers: int, timeout: float, memory_mb: int) -> None:
+        self.timeout = timeout
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        self._pool = pebble.ProcessPool(
+            max_workers=max(1, workers),
+            initializer=_worker_init,
+            initargs=(memory_mb * 1024 * 1024,),
+            context=context,
+        )
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        future = self._pool.schedule(fn, args=args, timeout=self.timeout)
+        try:
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise ExtractError("timeout", f"worker stopped after {self.timeout:g} s") from None
+        except pebble.ProcessExpired as e:
+            raise ExtractError("crashed", f"worker process died (exit status {e.exitcode})") from None
+        except MemoryError:
+            raise ExtractError("memory", "worker ran out of its memory allowance") from None
+        except BriefingError:
+            raise
+        except RecursionError:
+            raise ExtractError("failed", "input nested too deeply") from None
+
+    def close(self) -> None:
+        """Stop the workers (killing any still busy) and wait for them."""
+        self._pool.stop()  # type: ignore[no-untyped-call]
+        self._pool.join()
