@@ -76,8 +76,9 @@ def load_articles(publisher: str) -> list[SampleArticle]:
     ]
 
 
-def conditional(body: bytes, content_type: str, etag: str = '"v1"',
-                last_modified: str = "Fri, 20 Nov 2026 10:00:00 GMT"):  # type: ignore[no-untyped-def]
+def conditional(
+    body: bytes, content_type: str, etag: str = '"v1"', last_modified: str = "Fri, 20 Nov 2026 10:00:00 GMT"
+):  # type: ignore[no-untyped-def]
     """A route that honours If-None-Match / If-Modified-Since the way WordPress does."""
 
     def handler(req: Request) -> Reply:
@@ -113,17 +114,24 @@ def make_sample_site(server: LoopbackServer) -> SampleSite:
     base = server.base
     site.caci_feed = server.route(
         "/publications/analytical-articles.feed",
-        conditional(k2_feed(base, "analytical-articles", "Analytical Articles", site.caci, built),
-                    "application/rss+xml; charset=utf-8"),
+        conditional(
+            k2_feed(base, "analytical-articles", "Analytical Articles", site.caci, built),
+            "application/rss+xml; charset=utf-8",
+        ),
     )
     site.ac_feed = server.route(
         "/feed/",
-        conditional(wordpress_feed(base, "Atlantic Council", "/feed/", site.ac, built, full_text=False),
-                    "application/rss+xml; charset=UTF-8", etag='"ac1"'),
+        conditional(
+            wordpress_feed(base, "Atlantic Council", "/feed/", site.ac, built, full_text=False),
+            "application/rss+xml; charset=UTF-8",
+            etag='"ac1"',
+        ),
     )
     for a in site.caci:
-        server.route(a.path, Reply(200, {"Content-Type": "text/html; charset=utf-8"},
-                                   k2_page(base, a, "Analytical Articles")))
+        server.route(
+            a.path,
+            Reply(200, {"Content-Type": "text/html; charset=utf-8"}, k2_page(base, a, "Analytical Articles")),
+        )
     for a in site.ac:
         server.route(a.path, Reply(200, {"Content-Type": "text/html; charset=UTF-8"}, ac_page(base, a)))
     return site
@@ -147,21 +155,27 @@ def write_config(
     }
     base.update(settings)
     path = folder / "feeds.yaml"
-    path.write_text(yaml.safe_dump({"settings": base, "feeds": list(feeds)}, sort_keys=False),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"settings": base, "feeds": list(feeds)}, sort_keys=False), encoding="utf-8"
+    )
     return load_config(path, env={})
 
 
 def site_feeds(site: SampleSite) -> list[dict[str, Any]]:
     return [
         {"name": "caci-analytical", "url": site.caci_feed, "publisher": "Central Asia-Caucasus Analyst"},
-        {"name": "ac-main", "url": site.ac_feed, "publisher": "Atlantic Council",
-         "exclude": ["/in-the-news/", "/insight-impact/", "/event/", "/events/", "/podcast"]},
+        {
+            "name": "ac-main",
+            "url": site.ac_feed,
+            "publisher": "Atlantic Council",
+            "exclude": ["/in-the-news/", "/insight-impact/", "/event/", "/events/", "/podcast"],
+        },
     ]
 
 
-def run_cli(args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """The real CLI in a subprocess (as cron or a user would run it)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
     full_env.update(env or {})

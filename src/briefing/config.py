@@ -317,7 +317,7 @@ def add_feeds_text(text: str, feeds: Sequence[FeedSource], source: str) -> str:
         return "".join(lines) + yaml.safe_dump({"feeds": items}, sort_keys=False, allow_unicode=True)
     end = len(lines)
     for i in range(start + 1, len(lines)):
-        if re.match(r"^[^\s#]", lines[i]):
+        if re.match(r"^[^\s#-]", lines[i]):  # the next top-level key (a zero-indented "- " is ours)
             end = i
             break
     while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
@@ -435,7 +435,8 @@ class _Checker:
                 values[spec.name] = self.value(spec.key, spec, raw[spec.name])
             else:
                 values[spec.name] = self.value(spec.key, spec, spec.default)
-        return values
+        # Frozen config: lists become tuples.
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
     def feeds(self, raw: Any) -> tuple[FeedSource, ...]:
         if raw is None:

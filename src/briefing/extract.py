@@ -36,7 +36,7 @@ def extract_page(body: bytes, content_type: str, url: str) -> ExtractedPage | No
 
     Returns None when trafilatura finds no main text. Runs in a worker: may be killed at its deadline.
     """
-    crash_point("extract")
+    crash_point("extract", url)
     markup = decode_html(body, content_type)
     try:
         doc = trafilatura.bare_extraction(
@@ -45,7 +45,6 @@ def extract_page(body: bytes, content_type: str, url: str) -> ExtractedPage | No
             with_metadata=True,
             include_comments=False,
             include_tables=True,
-            favor_precision=True,
             deduplicate=False,
         )
     except MemoryError:
@@ -143,5 +142,7 @@ def choose_text(page: ExtractedPage | None, feed_text: str, min_words: int) -> E
             page,
         )
     text, restored = restore_lead(page.text, feed_text)
-    detail = f"{page_words} words from the page" + ("; lead paragraph restored from the feed" if restored else "")
+    detail = f"{page_words} words from the page" + (
+        "; lead paragraph restored from the feed" if restored else ""
+    )
     return ExtractionOutcome("ok", "page", text, detail, page)

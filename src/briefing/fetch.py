@@ -59,7 +59,7 @@ class AddressPolicy:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
             ip = ip.ipv4_mapped
-        if self.allow_private or ip.is_global:
+        if self.allow_private or (ip.is_global and not ip.is_multicast):
             return True
         return any(ip in net for net in self.allowed if net.version == ip.version)
 
@@ -300,7 +300,7 @@ class HttpClient:
         except httpx.ConnectError as e:
             raise FetchError(url, *_connect_problem(e)) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
-            raise FetchError(url, "blocked", f"unusable URL: {e}") from None
+            raise FetchError(url, "blocked", f"refusing unusable URL or redirect target: {e}") from None
         except httpx.TransportError as e:
             raise FetchError(url, "connection", f"connection failed: {e or type(e).__name__}") from None
         try:
@@ -316,6 +316,9 @@ class HttpClient:
         location = response.headers.get("location")
         if not location:
             raise FetchError(current, "redirects", f"redirect {response.status_code} without Location")
+        scheme = location.split(":", 1)[0].lower() if ":" in location.split("/", 1)[0] else ""
+        if scheme and scheme not in ("http", "https"):
+            raise FetchError(current, "blocked", f"refusing redirect to non-http(s) URL {location[:100]!r}")
         try:
             target = str(response.url.join(location))
         except (httpx.InvalidURL, ValueError):

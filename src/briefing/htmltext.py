@@ -85,6 +85,7 @@ _SKIP = frozenset(
     ]
 )
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_HTML_WS = re.compile(r"[\s\u00a0\u200b]+")
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
@@ -145,7 +146,7 @@ def html_to_text(markup: str, drop_classes: frozenset[str] = frozenset()) -> str
     current: list[str] = []
 
     def flush() -> None:
-        text = _WS.sub(" ", "".join(current)).strip()
+        text = _HTML_WS.sub(" ", "".join(current)).strip()
         if text:
             paragraphs.append(text)
         current.clear()

@@ -159,6 +159,7 @@ class _FetchRun:
     feed_results: list[FeedResult] = field(default_factory=list)
     article_results: list[ArticleResult] = field(default_factory=list)
     scheduled: set[int] = field(default_factory=set)
+    in_flight: dict[str, asyncio.Event] = field(default_factory=dict)
 
     async def run(self, sources: Sequence[FeedSource]) -> tuple[list[FeedResult], list[ArticleResult]]:
         self.workers = _Workers(self.config)
@@ -281,7 +282,7 @@ class _FetchRun:
         self.store.record_feed_error(
             source.name, message, self.clock(), status=status, next_attempt=next_attempt
         )
-        log.warning("feed %s: %s", source.name, message)
+        log.info("feed %s: %s", source.name, message)
         shown = status if status in ("gone", "rate_limited") else "error"
         return FeedResult(source.name, source.url, shown, error=message, http_status=http_status)
 
@@ -291,6 +292,19 @@ class _FetchRun:
         self.progress.page_done(result)
 
     async def _page(self, source: FeedSource, p: PendingArticle) -> ArticleResult:
+        # The same page listed by two feeds is fetched once; the second waits and reuses the text.
+        other = self.in_flight.get(p.canonical_url) if p.canonical_url else None
+        if other is not None:
+            await other.wait()
+        elif p.canonical_url:
+            self.in_flight[p.canonical_url] = asyncio.Event()
+        try:
+            return await self._fetch_page(source, p)
+        finally:
+            if other is None and p.canonical_url:
+                self.in_flight.pop(p.canonical_url).set()
+
+    async def _fetch_page(self, source: FeedSource, p: PendingArticle) -> ArticleResult:
         settings = self.config.settings
         fallback = "feed" if p.feed_text.strip() else "none"
         shared = self.store.shared_text(p.canonical_url, p.id)

@@ -7,6 +7,7 @@ read the headers we sent.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+    def do_GET(self) -> None:
         owner = self.server.owner
         request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, self, owner)
         owner.record(request)
@@ -48,15 +49,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = route(request)
         if reply is None:
             return  # the handler wrote (or withheld) the response itself
-        self.send_response(reply.status)
-        headers = {"Content-Length": str(len(reply.body))} | reply.headers
+        self.send_response_only(reply.status)
+        headers = {"Date": self.date_time_string(), "Content-Length": str(len(reply.body))} | reply.headers
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -77,8 +76,9 @@ class LoopbackServer:
         self._lock = threading.Lock()
         self._server = _Server((host, 0), _RequestHandler)
         self._server.owner = self
-        self.host, self.port = self._server.server_address[:2]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base(self) -> str:

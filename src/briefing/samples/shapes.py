@@ -49,8 +49,14 @@ def _paras(paragraphs: Sequence[str]) -> str:
     return "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
 
 
-def k2_feed(base: str, section: str, section_title: str, items: Sequence[SampleArticle],
-            built: datetime, full_text: bool = False) -> bytes:
+def k2_feed(
+    base: str,
+    section: str,
+    section_title: str,
+    items: Sequence[SampleArticle],
+    built: datetime,
+    full_text: bool = False,
+) -> bytes:
     """A CACI section feed as Joomla's RssRenderer writes it for K2 (``/publications/<section>.feed``)."""
     base = base.rstrip("/")
     out = [
@@ -139,8 +145,14 @@ def k2_page(base: str, a: SampleArticle, section_title: str) -> bytes:
 """.encode()
 
 
-def wordpress_feed(base: str, title: str, feed_path: str, items: Sequence[SampleArticle],
-                   built: datetime, full_text: bool = True) -> bytes:
+def wordpress_feed(
+    base: str,
+    title: str,
+    feed_path: str,
+    items: Sequence[SampleArticle],
+    built: datetime,
+    full_text: bool = True,
+) -> bytes:
     """An Atlantic Council feed as WordPress's feed-rss2.php writes it."""
     base = base.rstrip("/")
     out = [
