@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from briefing import __version__
-from briefing.errors import BriefingError, ConfigError, RunLockedError
+from briefing.errors import BriefingError, ConfigError, RunLockedError, Terminated
 
 if TYPE_CHECKING:
     from briefing.config import Config
@@ -30,23 +30,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Interrupted(BaseException):
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
-
-
 def _on_sigterm(signum: int, frame: object) -> NoReturn:
-    raise _Interrupted(signum)
+    # Outside asyncio runs (which cancel at a safe point instead), stop where we are: every write is
+    # one transaction, so nothing half-done is kept.
+    raise Terminated
 
 
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        cli.main(prog_name="briefing", standalone_mode=True)
-    except _Interrupted as e:
-        click.echo("briefing: stopped by SIGTERM; completed work is saved", err=True)
-        sys.exit(128 + e.signum)
+    cli.main(prog_name="briefing", standalone_mode=True)
 
 
 def common(fn: F) -> F:
@@ -107,9 +100,12 @@ def _errors(ctx: Context) -> Iterator[None]:
     except BriefingError as e:
         click.echo(f"briefing: error: {e}", err=True)
         _exit(ctx, e, EXIT_FAILED)
+    except Terminated:
+        click.echo("briefing: stopped by SIGTERM; completed work is saved", err=True)
+        sys.exit(128 + signal.SIGTERM)
     except KeyboardInterrupt:
         click.echo("briefing: interrupted; completed work is saved", err=True)
-        sys.exit(130)
+        sys.exit(128 + signal.SIGINT)
 
 
 def _exit(ctx: Context, error: BaseException, code: int) -> NoReturn:
@@ -165,11 +161,15 @@ def fetch(
         from briefing.pipeline import fetch as run_fetch
 
         config = ctx.config()
-        with _fetch_progress(enabled=not as_json) as progress:
+        live = not as_json and sys.stderr.isatty()
+        with _fetch_progress(live) as progress:
             report = run_fetch(config, feeds=list(feeds) or None, force=force, progress=progress)
         if as_json:
             _print_json(_report_json(report))
         else:
+            if not live:  # for logs and pipes: configuration order, not completion order
+                for result in report.feeds:
+                    click.echo(_feed_line(result))
             click.echo(_report_summary(report))
         if strict and report.failed_feeds:
             sys.exit(EXIT_FAILED)
@@ -200,14 +200,12 @@ def _feed_line(r: FeedResult) -> str:
 
 
 @contextmanager
-def _fetch_progress(enabled: bool) -> Iterator[Any]:
+def _fetch_progress(live: bool) -> Iterator[Any]:
+    """A progress bar and live per-feed lines on a terminal; nothing otherwise."""
     from briefing.pipeline import Progress
 
-    if not enabled:
+    if not live:
         yield Progress()
-        return
-    if not sys.stderr.isatty():
-        yield Progress(feed_done=lambda r: click.echo(_feed_line(r)))
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn

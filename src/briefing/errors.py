@@ -12,7 +12,8 @@ propagates with its traceback. The CLI turns a `BriefingError` into one line on 
      +-- ExtractError       article extraction failed in its worker (timeout, crash, memory)
 
 Per-item failures (one feed, one article) are caught by the pipeline, recorded and reported; they never
-stop the other items.
+stop the other items. `Terminated` is not an error: it is how a run stopped by SIGTERM ends, like
+KeyboardInterrupt for SIGINT.
 """
 
 from __future__ import annotations
@@ -80,3 +81,7 @@ class ExtractError(BriefingError):
     def __reduce__(self) -> tuple[type[ExtractError], tuple[str, str]]:
         # Crosses the worker-process boundary, so it must pickle with both arguments.
         return (type(self), (self.status, str(self)))
+
+
+class Terminated(KeyboardInterrupt):
+    """The run was stopped by SIGTERM; work already committed is kept."""

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from briefing.config import Config
-from briefing.errors import ExtractError, FeedError, FetchError
+from briefing.errors import ExtractError, FeedError, FetchError, Terminated
 from briefing.extract import choose_text, extract_page
 from briefing.feeds import parse_feed
 from briefing.fetch import FEED_ACCEPT, PAGE_ACCEPT, AddressPolicy, HttpClient, user_agent
@@ -40,6 +42,7 @@ from briefing.workers import WorkerPool
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 _STALE_AFTER = timedelta(days=90)
 
@@ -87,7 +90,7 @@ def fetch(
         run_id = store.begin_run("fetch", started)
         run = _FetchRun(config, store, clock, force, progress or Progress(), run_id)
         try:
-            feed_results, article_results = asyncio.run(run.run(sources))
+            feed_results, article_results = run_async(run.run(sources))
         except BaseException as e:
             interrupted = isinstance(e, KeyboardInterrupt | asyncio.CancelledError)
             store.finish_run(run_id, "interrupted" if interrupted else "failed", {}, clock())
@@ -425,4 +428,41 @@ def check_feeds(
         finally:
             workers.close()
 
-    return asyncio.run(run())
+    return run_async(run())
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, with SIGTERM handled like SIGINT: the run is cancelled at a safe point.
+
+    Raising from a plain signal handler could interrupt a worker process half-way through its start;
+    cancelling the task lets every `finally` run. Raises `Terminated` after a SIGTERM.
+    """
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        terminated = False
+
+        def on_sigterm() -> None:
+            nonlocal terminated
+            terminated = True
+            if task is not None:
+                task.cancel()
+
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        except (ValueError, RuntimeError):  # not the main thread: leave signals alone
+            previous = None
+        try:
+            return await coro
+        except asyncio.CancelledError:
+            if terminated:
+                raise Terminated from None
+            raise
+        finally:
+            if previous is not None:
+                loop.remove_signal_handler(signal.SIGTERM)
+                signal.signal(signal.SIGTERM, previous)
+
+    return asyncio.run(main())
