@@ -131,6 +131,13 @@ def test_entry_links_are_kept_as_given_for_the_policy_to_refuse() -> None:
     assert update.entries[0].canonical_url == ""
 
 
+def test_more_openings_than_closings_does_not_break_the_item_limit() -> None:
+    update = parse(
+        rss("<item />" * 300 + f"<item><title>last</title><link>{BASE}/l</link></item>"), max_entries=10
+    )
+    assert len(update.entries) <= 10
+
+
 def test_html_page_is_not_a_feed() -> None:
     with pytest.raises(FeedError, match="not a feed"):
         parse(b"<!doctype html><html><head><title>Home</title></head><body><p>Welcome</p></body></html>")
@@ -168,7 +175,8 @@ def test_billion_laughs_does_not_expand() -> None:
         f'<rss version="2.0"><channel><title>&lol8;</title><item><title>&lol8;</title>'
         f"<link>{BASE}/x</link></item></channel></rss>"
     ).encode()
-    for layout in (body, body.replace(b"<!ENTITY", b"\n<!ENTITY")):  # one line or one per line
+    hidden = body.replace(b"<!DOCTYPE", b"<!-- <a --><!DOCTYPE")  # a comment where the prolog seems to end
+    for layout in (body, body.replace(b"<!ENTITY", b"\n<!ENTITY"), hidden):  # one line, one per line
         started = time.monotonic()
         update = parse(layout)
         assert time.monotonic() - started < 1.0

@@ -295,7 +295,7 @@ def test_a15_conditional_get_sends_validators_and_accepts_304(server: LoopbackSe
 
 
 def test_a17_429_blocks_the_host_for_the_rest_of_the_run(server: LoopbackServer) -> None:
-    server.route("/limited", Reply(429, {"Retry-After": "3600"}))
+    server.route("/limited", Reply(429, {"Retry-After": "7200"}))
     server.route("/other", Reply(200, {}, b"ok"))
     clock = FakeClock()
 
@@ -309,8 +309,27 @@ def test_a17_429_blocks_the_host_for_the_rest_of_the_run(server: LoopbackServer)
 
     first, second = asyncio.run(run())
     assert first.kind == second.kind == "rate_limited"
-    assert first.retry_after == clock.now + timedelta(hours=1)
+    assert first.retry_after == clock.now + timedelta(hours=2)  # as asked, not the 1-hour default
     assert server.hit_count("/other") == 0
+
+
+def test_rate_limit_blocks_the_host_that_answered_after_a_redirect() -> None:
+    with LoopbackServer("127.0.0.1") as origin, LoopbackServer("127.0.0.2") as cdn:
+        cdn.route("/feed", Reply(429, {"Retry-After": "600"}))
+        origin.route("/feed", Reply(302, {"Location": cdn.url("/feed")}))
+        origin.route("/other", Reply(200, {}, b"ok"))
+        cdn.route("/other", Reply(200, {}, b"ok"))
+
+        async def run() -> tuple[Retrieved, str]:
+            async with client() as c:
+                with pytest.raises(FetchError):
+                    await c.get(origin.url("/feed"), max_bytes=MiB)
+                with pytest.raises(FetchError) as blocked:
+                    await c.get(cdn.url("/other"), max_bytes=MiB)
+                return await c.get(origin.url("/other"), max_bytes=MiB), blocked.value.kind
+
+        ok, kind = asyncio.run(run())
+        assert ok.body == b"ok" and kind == "rate_limited" and cdn.hit_count("/other") == 0
 
 
 def test_503_retry_after_date_is_relative_to_the_server_clock(server: LoopbackServer) -> None:
@@ -347,6 +366,9 @@ def test_status_errors(server: LoopbackServer) -> None:
         ("soon", None, None),
         ("Wed, 21 Oct 2015 07:28:00 GMT", None, None),  # in the past
         ("99999999", None, timedelta(days=7)),  # capped
+        ("99999999999999999999", None, None),  # absurd: ignored, never an overflow
+        ("²", None, None),  # a Unicode digit that int() refuses
+        ("Fri, 31 Dec 9999 23:59:59 GMT", None, timedelta(days=7)),
         ("Sat, 21 Nov 2026 13:00:00 GMT", "Sat, 21 Nov 2026 12:30:00 GMT", timedelta(minutes=30)),
         (None, None, None),
     ],
@@ -423,6 +445,25 @@ def test_a24_concurrency_per_host_is_bounded(server: LoopbackServer) -> None:
 
     asyncio.run(run())
     assert peak == 2
+
+
+def test_a_busy_host_does_not_starve_the_others() -> None:
+    with LoopbackServer("127.0.0.1") as busy, LoopbackServer("127.0.0.2") as idle:
+        for i in range(4):
+            busy.route(f"/s{i}", lambda req: time.sleep(0.5) or Reply(200, {}, b"slow"))
+        idle.route("/quick", Reply(200, {}, b"quick"))
+
+        async def run() -> float:
+            async with client(concurrency=2, per_host=1) as c:
+                started = time.monotonic()
+                slow = [asyncio.create_task(c.get(busy.url(f"/s{i}"), max_bytes=MiB)) for i in range(4)]
+                await asyncio.sleep(0.05)
+                await c.get(idle.url("/quick"), max_bytes=MiB)
+                took = time.monotonic() - started
+                await asyncio.gather(*slow)
+                return took
+
+        assert asyncio.run(run()) < 1.0  # not queued behind the busy host's 2 s of requests
 
 
 def test_host_delay_spaces_requests(server: LoopbackServer) -> None:

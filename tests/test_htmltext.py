@@ -34,6 +34,10 @@ def test_byte_order_marks_win() -> None:
 def test_garbage_never_raises() -> None:
     out = decode_html(bytes(range(256)) * 4, "text/html; charset=no-such-charset")
     assert isinstance(out, str) and len(out) == 1024
+    page = bytes(range(256)) * 4
+    for label in ("hex", "rot13", "base64", "zlib", "idna", "punycode", "uu", "utf-16"):
+        assert isinstance(decode_html(page, f"text/html; charset={label}"), str), label
+        assert isinstance(decode_html(f'<meta charset="{label}">'.encode() + page, ""), str), label
 
 
 def test_paragraphs_and_furniture() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,40 @@ def test_entries_are_stored_once_across_repeats_and_guid_churn(store: Store) -> 
     assert store.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
 
 
+def test_same_text_under_different_guids_and_links_is_three_entries(store: Store) -> None:
+    same = [entry(n, guid=f"g{n}", text="Weekly podcast") for n in (1, 2, 3)]
+    same = [
+        NewEntry(replace(i.entry, title="Weekly podcast", content_hash="one-hash"), "pending") for i in same
+    ]
+    assert len(store.save_entries("f", same, GOT, NOW).new_ids) == 3
+
+
+def test_a_guid_reused_for_another_link_is_a_new_article(store: Store) -> None:
+    store.save_entries("f", [entry(1, guid="g", url="https://f.example/one", text="story one")], GOT, NOW)
+    reused = entry(2, guid="g", url="https://f.example/two", text="story two")
+    saved = store.save_entries("f", [reused], GOT, NOW)
+    assert len(saved.new_ids) == 1
+    rows = store.conn.execute("SELECT entry_key, url, feed_text FROM articles ORDER BY id").fetchall()
+    assert rows == [
+        ("guid:g", "https://f.example/one", "story one"),
+        ("guid:g|https://f.example/two", "https://f.example/two", "story two"),
+    ]
+    again = store.save_entries("f", [reused], GOT, NOW)  # and it is recognised next time
+    assert again.new_ids == () and again.unchanged == 1
+
+
+def test_a_304_after_errors_clears_the_error_status(store: Store) -> None:
+    store.save_entries("f", [entry(1)], GOT, NOW)
+    store.record_feed_error("f", "HTTP 500", NOW, status="error", next_attempt=None)
+    store.record_not_modified("f", GOT, NOW)
+    state = store.feed_state("f")
+    assert state and state.status == "ok" and state.consecutive_errors == 0
+    store.save_entries("f", [entry(2)], GOT, NOW, degraded="malformed feed")
+    store.record_not_modified("f", GOT, NOW)
+    state = store.feed_state("f")
+    assert state and state.status == "degraded"  # a 304 says nothing new about the body
+
+
 def test_validators_are_written_with_the_entries(store: Store) -> None:
     store.save_entries("f", [entry(1)], GOT, NOW)
     state = store.feed_state("f")
@@ -171,6 +206,13 @@ def test_f8_interrupted_migration_leaves_the_old_version(tmp_path: Path) -> None
     Store.open(db).close()  # and a normal start migrates fully
     with sqlite3.connect(db) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == MIGRATIONS[-1][0]
+
+
+def test_dates_with_offsets_compare_as_utc(store: Store) -> None:
+    store.save_entries("f", [entry(10)], GOT, NOW)  # published 2026-11-20 10:00 UTC
+    plus_two = timezone(timedelta(hours=2))
+    assert len(store.articles(since=datetime(2026, 11, 20, 11, 30, tzinfo=plus_two))) == 1  # 09:30 UTC
+    assert store.articles(since=datetime(2026, 11, 20, 12, 30, tzinfo=plus_two)) == []  # 10:30 UTC
 
 
 def test_stale_running_runs_are_marked_aborted(store: Store) -> None:

@@ -26,7 +26,6 @@ _HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
 _K2_FURNITURE = frozenset({"K2FeedImage", "K2FeedTags", "K2FeedAttachments", "K2FeedVideo"})
 # The footer many WordPress SEO plugins append to every item.
 _APPEARED_FIRST = re.compile(r"\n*The post .{1,400} appeared first on .{1,200}\.?\s*$", re.DOTALL)
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _ITEM_START = re.compile(rb"<(?:item|entry)[\s>]")
 _ITEM_END = re.compile(rb"</(?:item|entry)\s*>")
 _ENTITY_DECL = re.compile(rb"<!ENTITY[^>]*>")
@@ -103,8 +102,10 @@ def _first_items(body: bytes, limit: int) -> tuple[bytes, int]:
     count = len(_ITEM_START.findall(body))
     if count <= limit:
         return body, count
-    ends = _ITEM_END.finditer(body)
-    cut = next(m for i, m in enumerate(ends, 1) if i == limit).end()
+    end = next((m for i, m in enumerate(_ITEM_END.finditer(body), 1) if i == limit), None)
+    if end is None:  # more openings than closings: not a shape we can cut safely
+        return body, count
+    cut = end.end()
     head = body[:400].lower()
     closing = (
         b"</feed>" if b"<feed" in head else b"</rdf:RDF>" if b"<rdf:rdf" in head else b"</channel></rss>"
@@ -146,20 +147,15 @@ def _entries(raw_entries: list[Any], feed_url: str, now: datetime) -> list[Entry
 
 
 def _defuse_entities(body: bytes) -> bytes:
-    """Drop entity declarations other than plain literals from the prolog.
+    """Drop entity declarations other than plain literals.
 
     feedparser strips nested and external entities only when each declaration starts a line; on one
-    line they reach expat, which expands megabytes before its amplification limit stops it.
+    line they reach expat, which expands megabytes before its amplification limit stops it. The whole
+    body is scanned, since a comment can hide where the prolog ends.
     """
-    first_element = _FIRST_ELEMENT.search(body)
-    end = first_element.start() if first_element else len(body)
-    head = body[:end]
-    if b"<!ENTITY" not in head:
+    if b"<!ENTITY" not in body:
         return body
-    return (
-        _ENTITY_DECL.sub(lambda m: m.group(0) if _SAFE_ENTITY.fullmatch(m.group(0)) else b"", head)
-        + body[end:]
-    )
+    return _ENTITY_DECL.sub(lambda m: m.group(0) if _SAFE_ENTITY.fullmatch(m.group(0)) else b"", body)
 
 
 def entry_key(guid: str | None, canonical: str, content_hash: str) -> str:

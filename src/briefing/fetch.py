@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import email.utils
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -57,11 +58,27 @@ class AddressPolicy:
 
     def allows(self, address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if self.allow_private or (ip.is_global and not ip.is_multicast):
+        if self.allow_private:
             return True
-        return any(ip in net for net in self.allowed if net.version == ip.version)
+        if any(ip in net for net in self.allowed if net.version == ip.version):
+            return True
+        return all(a.is_global and not a.is_multicast for a in (ip, *_embedded_ipv4(ip)))
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address can route to: mapped, 6to4, Teredo, NAT64, IPv4-compatible."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return []
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo:
+        found.extend(ip.teredo)
+    if any(ip in net for net in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
 
 
 class BlockedAddressError(Exception):
@@ -206,22 +223,26 @@ class HttpClient:
         deadline = timeout or self.timeout
         host = self._host(url)
         self._raise_if_rate_limited(url, host)
-        async with self._slots, host.slots:
+        # Host slot (and politeness delay) first, then a global slot: waiting for a busy host must not
+        # hold a slot another host could use.
+        async with host.slots:
             wait = host.next_start - time.monotonic()
             host.next_start = max(host.next_start, time.monotonic()) + self.host_delay
             if wait > 0:
                 await asyncio.sleep(wait)
-            self._raise_if_rate_limited(url, host)
-            started = time.monotonic()
-            try:
-                async with asyncio.timeout(deadline):
-                    return await self._follow(url, max_bytes, accept, etag, last_modified, started)
-            except TimeoutError:
-                raise FetchError(url, "timeout", f"timed out after {deadline:g} s") from None
-            except FetchError as e:
-                if e.kind == "rate_limited" and e.retry_after is not None:
-                    host.blocked_until = max(host.blocked_until or e.retry_after, e.retry_after)
-                raise
+            async with self._slots:
+                self._raise_if_rate_limited(url, host)
+                started = time.monotonic()
+                try:
+                    async with asyncio.timeout(deadline):
+                        return await self._follow(url, max_bytes, accept, etag, last_modified, started)
+                except TimeoutError:
+                    raise FetchError(url, "timeout", f"timed out after {deadline:g} s") from None
+                except FetchError as e:
+                    if e.kind == "rate_limited" and e.retry_after is not None:
+                        hop = self._host(e.url)  # the host that answered, after any redirect
+                        hop.blocked_until = max(hop.blocked_until or e.retry_after, e.retry_after)
+                    raise
 
     def _host(self, url: str) -> _Host:
         name = host_of(url)
@@ -428,8 +449,8 @@ def parse_retry_after(value: str | None, now: datetime, date_header: str | None 
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        delay = timedelta(seconds=int(value))
+    if re.fullmatch(r"[0-9]{1,12}", value):
+        delay = timedelta(seconds=min(int(value), int(RETRY_AFTER_CAP.total_seconds())))
     else:
         when = _http_date(value)
         if when is None:
@@ -446,6 +467,6 @@ def _http_date(value: str | None) -> datetime | None:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -100,15 +100,22 @@ def decode_html(body: bytes, content_type: str = "") -> str:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace")
     declared = _declared_charset(body, content_type)
-    if declared and declared.startswith(("utf_16", "utf_32")):
-        return body.decode(declared, errors="replace")
+    if declared and declared.startswith(("utf-16", "utf-32")):
+        return _decode(body, declared)
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
     if declared in (None, "utf-8"):
         declared = "cp1252"
-    return body.decode(declared, errors="replace")
+    return _decode(body, declared)
+
+
+def _decode(body: bytes, encoding: str) -> str:
+    try:
+        return body.decode(encoding, errors="replace")
+    except (LookupError, UnicodeError, ValueError):  # a codec that misbehaves on this input
+        return body.decode("cp1252", errors="replace")
 
 
 def _declared_charset(body: bytes, content_type: str) -> str | None:
@@ -122,9 +129,12 @@ def _declared_charset(body: bytes, content_type: str) -> str | None:
     for label in candidates:
         label = _ALIASES.get(label.strip().lower(), label.strip().lower())
         try:
-            return codecs.lookup(label).name
+            info = codecs.lookup(label)
         except LookupError:
             continue
+        # Only text encodings: a page labelled "hex", "rot13" or "zlib" names a bytes codec.
+        if getattr(info, "_is_text_encoding", True) and info.name not in ("idna", "punycode"):
+            return info.name.replace("_", "-")
     return None
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from briefing.config import Config
-from briefing.errors import ExtractError, FeedError, FetchError, Terminated
+from briefing.errors import ExtractError, FeedError, FetchError, StorageError, Terminated
 from briefing.extract import choose_text, extract_page
 from briefing.feeds import parse_feed
 from briefing.fetch import FEED_ACCEPT, PAGE_ACCEPT, AddressPolicy, HttpClient, user_agent
@@ -181,7 +181,15 @@ class _FetchRun:
         return self.feed_results, self.article_results
 
     async def feed(self, source: FeedSource) -> None:
-        result = await self._feed(source)
+        try:
+            result = await self._feed(source)
+        except StorageError:
+            raise  # the store is shared: that is not one feed's problem
+        except Exception as e:  # last resort: one feed must never stop the others
+            log.exception("feed %s: unexpected error", source.name)
+            result = self._failed(
+                source, "internal", f"unexpected error: {type(e).__name__}: {e}", None, None
+            )
         self.store.record_feed_result(self.run_id, result, self.clock())
         self.feed_results.append(result)
         self.progress.feed_done(result)
@@ -193,26 +201,27 @@ class _FetchRun:
             self.group.create_task(self.page(source, p))
 
     async def _feed(self, source: FeedSource) -> FeedResult:
-        settings = self.config.settings
         state = self.store.feed_state(source.name)
-        now = self.clock()
-        reason = skip_reason(state, now, force=self.force)
+        reason = skip_reason(state, self.clock(), force=self.force)
         if reason:
             status = state.status if state and state.status in ("gone", "rate_limited") else "skipped"
             return FeedResult(source.name, source.url, status, error=reason)
         same_url = state is not None and state.validators_url == source.url
         try:
-            got = await self.http.get(
-                source.url,
-                max_bytes=settings.max_feed_bytes,
-                accept=FEED_ACCEPT,
+            got, update = await fetch_and_parse(
+                self.http,
+                self.workers,
+                self.config,
+                source,
+                self.clock(),
                 etag=state.etag if same_url and state else None,
                 last_modified=state.last_modified if same_url and state else None,
-                timeout=source.timeout,
             )
         except FetchError as e:
             return self._failed(source, e.kind, e.message, e.retry_after, e.status)
-        if got.status == 304:
+        except (FeedError, ExtractError) as e:
+            return self._failed(source, "parse", str(e), None, 200)
+        if update is None:
             self.store.record_not_modified(source.name, got, self.clock())
             return FeedResult(
                 source.name,
@@ -222,17 +231,6 @@ class _FetchRun:
                 detail=_redirect_note(got),
                 elapsed=got.elapsed,
             )
-        try:
-            update = await self.workers.get().run(
-                _parse,
-                got.body,
-                got.final_url,
-                got.content_type,
-                source.max_entries or settings.max_entries_per_feed,
-                self.clock(),
-            )
-        except (FeedError, ExtractError) as e:
-            return self._failed(source, "parse", str(e), None, got.status)
         crash_point("after_parse")
         entries = [NewEntry(e, *initial_status(e, source)) for e in update.entries]
         saved = self.store.save_entries(
@@ -246,17 +244,12 @@ class _FetchRun:
         )
         excluded = sum(1 for status in saved.new_statuses if status == "excluded")
         new = len(saved.new_statuses) - excluded
+        dropped = update.dropped_over_limit
         notes = [
-            n
-            for n in (
-                f"{excluded} new excluded by pattern" if excluded else "",
-                f"{update.dropped_over_limit} older entries over the limit dropped"
-                if update.dropped_over_limit
-                else "",
-                f"{saved.updated} updated" if saved.updated else "",
-                _redirect_note(got),
-            )
-            if n
+            f"{excluded} new excluded by pattern" if excluded else "",
+            f"{dropped} older entries over the limit dropped" if dropped else "",
+            f"{saved.updated} updated" if saved.updated else "",
+            _redirect_note(got),
         ]
         status = "degraded" if update.degraded else ("new" if new else "unchanged")
         return FeedResult(
@@ -266,7 +259,7 @@ class _FetchRun:
             new=new,
             error=update.degraded,
             http_status=got.status,
-            detail="; ".join(notes),
+            detail="; ".join(n for n in notes if n),
             elapsed=got.elapsed,
         )
 
@@ -290,7 +283,18 @@ class _FetchRun:
         return FeedResult(source.name, source.url, shown, error=message, http_status=http_status)
 
     async def page(self, source: FeedSource, p: PendingArticle) -> None:
-        result = await self._page(source, p)
+        try:
+            result = await self._page(source, p)
+        except StorageError:
+            raise
+        except Exception as e:  # last resort: one article must never stop the others
+            log.exception("article %s: unexpected error", p.url)
+            detail = f"unexpected error: {type(e).__name__}: {e}; kept the feed text"
+            fallback = "feed" if p.feed_text.strip() else "none"
+            self.store.save_extraction(
+                p.id, ExtractionOutcome("failed", fallback, p.feed_text, detail), self.clock()
+            )
+            result = ArticleResult(p.id, source.name, p.url, "failed", fallback, detail)
         self.article_results.append(result)
         self.progress.page_done(result)
 
@@ -322,13 +326,14 @@ class _FetchRun:
             )
             _require_html(got)
         except FetchError as e:
-            final = e.kind == "blocked" or page_error_is_final(
-                e.kind, e.status, p.attempts, settings.page_attempts
-            )
+            final = page_error_is_final(e.kind, e.status, p.attempts, settings.page_attempts)
             status = "blocked" if e.kind == "blocked" else "fetch_error"
             detail = e.message if final else f"{e.message}; will retry next run"
             outcome = ExtractionOutcome(status, fallback, p.feed_text, detail)
-            self.store.save_extraction(p.id, outcome, self.clock(), final=final)
+            # A server asking us to wait has not failed: that try does not count.
+            self.store.save_extraction(
+                p.id, outcome, self.clock(), final=final, count_attempt=e.kind != "rate_limited"
+            )
             return ArticleResult(p.id, source.name, p.url, status if final else "pending", fallback, detail)
         try:
             page = await self.workers.get().run(extract_page, got.body, got.content_type, got.final_url)
@@ -367,20 +372,46 @@ def _first_leaf(eg: BaseExceptionGroup[BaseException]) -> BaseException:
     return eg
 
 
+async def fetch_and_parse(
+    http: HttpClient,
+    workers: _Workers,
+    config: Config,
+    source: FeedSource,
+    now: datetime,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_entries: int | None = None,
+) -> tuple[Retrieved, FeedUpdate | None]:
+    """Fetch a feed and parse it in a worker; the update is None when the server answered 304.
+
+    Raises `FetchError` for the HTTP side and `FeedError` or `ExtractError` for the parsing side.
+    """
+    settings = config.settings
+    got = await http.get(
+        source.url,
+        max_bytes=settings.max_feed_bytes,
+        accept=FEED_ACCEPT,
+        etag=etag,
+        last_modified=last_modified,
+        timeout=source.timeout,
+    )
+    if got.status == 304:
+        return got, None
+    limit = max_entries or source.max_entries or settings.max_entries_per_feed
+    update = await workers.get().run(_parse, got.body, got.final_url, got.content_type, limit, now)
+    return got, update
+
+
 async def _check_one(
     http: HttpClient, workers: _Workers, config: Config, source: FeedSource, now: datetime
 ) -> FeedCheck:
     try:
-        got = await http.get(
-            source.url,
-            max_bytes=config.settings.max_feed_bytes,
-            accept=FEED_ACCEPT,
-            timeout=source.timeout,
-        )
-        update = await workers.get().run(_parse, got.body, got.final_url, got.content_type, 10_000, now)
+        got, update = await fetch_and_parse(http, workers, config, source, now, max_entries=10_000)
     except (FetchError, FeedError, ExtractError) as e:
-        status = e.status if isinstance(e, FetchError) and isinstance(e.status, int) else None
+        status = e.status if isinstance(e, FetchError) else None
         return FeedCheck(source.name, source.url, ok=False, http_status=status, problem=str(e))
+    assert update is not None  # no validators were sent, so no 304
     dates = [e.published for e in update.entries if e.published]
     newest = max(dates) if dates else None
     warnings = []

@@ -13,7 +13,7 @@ from briefing.models import Entry, FeedSource, FeedState
 from briefing.urls import is_http_url
 
 # Errors worth retrying on a later run; the rest will not fix themselves.
-_TRANSIENT = frozenset({"timeout", "connection", "rate_limited", "http5xx", "crashed"})
+_TRANSIENT = frozenset({"timeout", "connection", "http5xx"})
 _FIRST_BACKOFF = timedelta(minutes=15)
 
 
@@ -75,7 +75,14 @@ def initial_status(entry: Entry, source: FeedSource) -> tuple[str, str]:
 
 
 def page_error_is_final(kind: str, status: int | None, attempts: int, max_attempts: int) -> bool:
-    """After a failed page fetch or extraction, give up (keep the feed text) or retry next run."""
+    """After a failed page fetch, give up (keep the feed text) or retry next run.
+
+    A refused address is final at once; a rate limit never is (the server only asked us to wait).
+    """
+    if kind == "blocked":
+        return True
+    if kind == "rate_limited":
+        return False
     if attempts + 1 >= max_attempts:
         return True
     if kind == "http" and status is not None and status >= 500:

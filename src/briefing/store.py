@@ -14,8 +14,8 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 
 
 def ts(value: datetime | None) -> str | None:
-    """A UTC datetime as stored: ISO 8601, seconds precision."""
-    return None if value is None else value.isoformat(timespec="seconds")
+    """A datetime as stored: UTC, ISO 8601, seconds precision (so stored values compare as text)."""
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def dt(value: str | None) -> datetime | None:
@@ -222,8 +222,9 @@ class Store:
     ) -> SavedEntries:
         """Store a fetched feed's entries, then its validators and state, in one transaction.
 
-        An entry already stored under the same key, canonical link or content hash is not stored again
-        (guid churn); a changed one is updated in place. Returns the ids of the new rows.
+        An entry already stored under the same key or canonical link is not stored again (guid churn);
+        a changed one is updated in place; a reused guid with another link is a new entry. Returns the
+        ids of the new rows.
         """
         new_ids: list[int] = []
         new_statuses: list[str] = []
@@ -234,16 +235,29 @@ class Store:
                 "SELECT last_success IS NULL FROM feeds WHERE id = ?", (feed_id,)
             ).fetchone()[0]
             for item in entries:
+                existing, item = _find_entry(conn, feed_id, item)
                 e = item.entry
-                existing = _find_entry(conn, feed_id, e)
                 if existing is None:
                     new_ids.append(_insert_entry(conn, feed_id, item, now, bool(first_fetch)))
                     new_statuses.append(item.status)
                 elif existing[1] != e.content_hash:
+                    # Revised by the publisher. Text taken from the feed follows the feed; page text
+                    # stays as extracted (the raw page is kept for re-extraction).
                     conn.execute(
                         "UPDATE articles SET title = ?, feed_text = ?, content_hash = ?, revised_at = ?,"
-                        " last_seen = ? WHERE id = ?",
-                        (e.title, e.text, e.content_hash, ts(now), ts(now), existing[0]),
+                        " last_seen = ?, text = CASE WHEN text_source = 'feed' THEN ? ELSE text END,"
+                        " word_count = CASE WHEN text_source = 'feed' THEN ? ELSE word_count END"
+                        " WHERE id = ?",
+                        (
+                            e.title,
+                            e.text,
+                            e.content_hash,
+                            ts(now),
+                            ts(now),
+                            e.text,
+                            len(e.text.split()),
+                            existing[0],
+                        ),
                     )
                     updated += 1
                 else:
@@ -276,8 +290,9 @@ class Store:
     ) -> None:
         redirect = retrieved.permanent_redirect
         conn.execute(
-            "UPDATE feeds SET status = CASE WHEN :keep THEN status ELSE :status END,"
-            " degraded_reason = CASE WHEN :keep THEN degraded_reason ELSE :degraded END,"
+            "UPDATE feeds SET status = CASE WHEN :keep AND status = 'degraded' THEN status ELSE :status END,"
+            " degraded_reason = CASE WHEN :keep AND status = 'degraded' THEN degraded_reason"
+            "   ELSE :degraded END,"
             " etag = :etag, last_modified = :last_modified, validators_url = url,"
             " last_checked = :now, last_success = :now,"
             " last_new = CASE WHEN :new THEN :now ELSE last_new END,"
@@ -349,10 +364,12 @@ class Store:
         now: datetime,
         *,
         final: bool = True,
+        count_attempt: bool = True,
         page: Retrieved | None = None,
         compressed_page: bytes | None = None,
     ) -> None:
-        """Store the chosen text and status; with `final=False` the article stays pending for a retry."""
+        """Store the chosen text and status; with `final=False` the article stays pending for a retry
+        (`count_attempt=False` when the server only asked us to wait)."""
         page_meta = outcome.page
         with self.write() as conn:
             if final:
@@ -377,9 +394,9 @@ class Store:
                 )
             else:
                 conn.execute(
-                    "UPDATE articles SET extraction_detail = ?, page_attempts = page_attempts + 1"
+                    "UPDATE articles SET extraction_detail = ?, page_attempts = page_attempts + ?"
                     " WHERE id = ?",
-                    (outcome.detail, article_id),
+                    (outcome.detail, int(count_attempt), article_id),
                 )
             if page is not None and compressed_page is not None:
                 conn.execute(
@@ -514,24 +531,29 @@ class Store:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-def _find_entry(conn: sqlite3.Connection, feed_id: int, e: Entry) -> tuple[int, str] | None:
-    row = conn.execute(
-        "SELECT id, content_hash FROM articles WHERE feed_id = ? AND entry_key = ?",
-        (feed_id, e.key),
-    ).fetchone()
+def _find_entry(
+    conn: sqlite3.Connection, feed_id: int, item: NewEntry
+) -> tuple[tuple[int, str] | None, NewEntry]:
+    """The stored row this entry is, if any, and the entry (re-keyed when its guid was reused).
+
+    Same key and same link: the same entry. Same key but another link: the publisher reused a guid,
+    so this is a different article, keyed by guid and link. No key match but the same link: guid
+    churn, the same entry. Content alone never makes two entries one.
+    """
+    e = item.entry
+    query = "SELECT id, content_hash, canonical_url FROM articles WHERE feed_id = ? AND entry_key = ?"
+    row = conn.execute(query, (feed_id, e.key)).fetchone()
+    if row is not None and e.guid and e.canonical_url and row[2] and row[2] != e.canonical_url:
+        e = replace(e, key=f"guid:{e.guid}|{e.canonical_url}")
+        item = replace(item, entry=e)
+        row = conn.execute(query, (feed_id, e.key)).fetchone()
     if row is None and e.canonical_url:
         row = conn.execute(
-            "SELECT id, content_hash FROM articles WHERE feed_id = ? AND canonical_url = ?"
+            "SELECT id, content_hash, canonical_url FROM articles WHERE feed_id = ? AND canonical_url = ?"
             " ORDER BY id LIMIT 1",
             (feed_id, e.canonical_url),
         ).fetchone()
-    if row is None:
-        row = conn.execute(
-            "SELECT id, content_hash FROM articles WHERE feed_id = ? AND content_hash = ?"
-            " ORDER BY id LIMIT 1",
-            (feed_id, e.content_hash),
-        ).fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
+    return (None if row is None else (int(row[0]), str(row[1]))), item
 
 
 def _insert_entry(

@@ -33,6 +33,25 @@ def _worker_init(memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def _guarded(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn` in the worker; any failure on hostile input becomes an `ExtractError` for that item.
+
+    Some exceptions cannot cross back to asyncio at all (a StopIteration would leave the future
+    unresolved forever), so nothing but our own errors and results leaves the worker.
+    """
+    try:
+        return fn(*args)
+    except BriefingError:
+        raise
+    except MemoryError:
+        raise ExtractError("memory", "worker ran out of its memory allowance") from None
+    except RecursionError:
+        raise ExtractError("failed", "input nested too deeply") from None
+    except Exception as e:
+        detail = f"{type(e).__name__}: {e}"[:300]
+        raise ExtractError("failed", f"{getattr(fn, '__name__', 'task')} failed: {detail}") from None
+
+
 class WorkerPool:
     """A pool of isolated workers. `await pool.run(fn, *args)` returns fn's result or raises.
 
@@ -52,19 +71,13 @@ class WorkerPool:
         )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        future = self._pool.schedule(fn, args=args, timeout=self.timeout)
+        future = self._pool.schedule(_guarded, args=(fn, *args), timeout=self.timeout)
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
             raise ExtractError("timeout", f"worker stopped after {self.timeout:g} s") from None
         except pebble.ProcessExpired as e:
             raise ExtractError("crashed", f"worker process died (exit status {e.exitcode})") from None
-        except MemoryError:
-            raise ExtractError("memory", "worker ran out of its memory allowance") from None
-        except BriefingError:
-            raise
-        except RecursionError:
-            raise ExtractError("failed", "input nested too deeply") from None
 
     def close(self) -> None:
         """Stop the workers (killing any still busy) and wait for them."""
