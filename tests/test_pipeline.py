@@ -12,7 +12,7 @@ import pytest
 from briefing.errors import ConfigError, RunLockedError
 from briefing.lock import RunLock
 from briefing.pipeline import check_feeds, fetch
-from briefing.samples.server import LoopbackServer, Reply, Request
+from briefing.samples.server import LoopbackServer, Reply
 from briefing.samples.shapes import ac_page, wordpress_feed
 from briefing.store import Store
 from conftest import FakeClock, SampleSite, load_articles, site_feeds, write_config
