@@ -13,7 +13,7 @@ import pytest
 from briefing.errors import StorageError
 from briefing.models import Entry, FeedSource, Retrieved
 from briefing.store import NewEntry, Store
-from briefing.store_schema import APPLICATION_ID, MIGRATIONS
+from briefing.store.schema import APPLICATION_ID, MIGRATIONS
 from conftest import run_cli
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -98,4 +98,22 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        [
+            "ALTER TABLE articles ADD COLUMN briefed_at TEXT",
+            "CREATE INDEX articles_briefed ON articles (briefed_at)",
+            """CREATE TABLE findings (
+                article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+                baseline TEXT NOT NULL,
+                analysed_at TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                score REAL NOT NULL,
+                section TEXT NOT NULL,
+                story TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                PRIMARY KEY (article_id, baseline)
+            )""",
+        ],
+    ),
 ]

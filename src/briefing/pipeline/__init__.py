@@ -1,0 +1,45 @@
+"""The pipeline: the stages composed into what the commands run.
+
+`fetch` (feeds -> stored articles with full text), `check_feeds` (a live look at each feed),
+`analyze` (stored articles -> findings against the baseline). Each holds the run lock when it writes.
+Names load their module on first use, so fetching never imports the analysis libraries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "AnalysisReport": "briefing.pipeline.analysing",
+    "analyze": "briefing.pipeline.analysing",
+    "baseline": "briefing.pipeline.analysing",
+    "Progress": "briefing.pipeline.fetching",
+    "check_feeds": "briefing.pipeline.fetching",
+    "fetch": "briefing.pipeline.fetching",
+    "run_async": "briefing.pipeline.fetching",
+    "select_feeds": "briefing.pipeline.fetching",
+    "utc_now": "briefing.pipeline.fetching",
+}
+__all__ = [
+    "AnalysisReport",
+    "Progress",
+    "analyze",
+    "baseline",
+    "check_feeds",
+    "fetch",
+    "run_async",
+    "select_feeds",
+    "utc_now",
+]
+
+if TYPE_CHECKING:
+    from briefing.pipeline.analysing import AnalysisReport, analyze, baseline
+    from briefing.pipeline.fetching import Progress, check_feeds, fetch, run_async, select_feeds, utc_now
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'briefing.pipeline' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

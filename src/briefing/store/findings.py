@@ -1,0 +1,61 @@
+"""Findings of the analysis, kept per article and baseline, and the mark of briefed articles."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from briefing.models import Finding
+from briefing.serialize import finding_from_dict, finding_to_dict
+from briefing.store.base import StoreBase, ts
+
+
+class FindingQueries(StoreBase):
+    def save_findings(self, findings: Sequence[Finding], baseline: str, now: datetime) -> None:
+        """Store findings for `baseline` (its fingerprint), replacing earlier ones for the same pair."""
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO findings (article_id, baseline, analysed_at, kind, score, section,"
+                " story, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        f.article_id,
+                        baseline,
+                        ts(now),
+                        f.kind,
+                        f.score,
+                        f.section,
+                        f.story,
+                        json.dumps(finding_to_dict(f), sort_keys=True, ensure_ascii=False),
+                    )
+                    for f in findings
+                ],
+            )
+
+    def findings(self, article_ids: Iterable[int], baseline: str) -> dict[int, Finding]:
+        """Stored findings for these articles against this baseline, by article id."""
+        rows = self.conn.execute(
+            "SELECT article_id, payload FROM findings WHERE baseline = ?"
+            " AND article_id IN (SELECT value FROM json_each(?))",
+            (baseline, json.dumps(list(article_ids))),
+        ).fetchall()
+        return {int(r[0]): finding_from_dict(json.loads(r[1])) for r in rows}
+
+    def mark_briefed(self, article_ids: Iterable[int], when: datetime) -> None:
+        """Record that these articles appeared in an issued brief (they then join the baseline)."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE articles SET briefed_at = coalesce(briefed_at, ?)"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (ts(when), json.dumps(list(article_ids))),
+            )
+
+    def briefed_ids(self, before: datetime) -> list[int]:
+        """Articles briefed before `before` and published before it, oldest first."""
+        rows = self.conn.execute(
+            "SELECT id FROM articles WHERE briefed_at IS NOT NULL AND briefed_at < ? AND published < ?"
+            " ORDER BY published, id",
+            (ts(before), ts(before)),
+        ).fetchall()
+        return [int(r[0]) for r in rows]
