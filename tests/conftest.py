@@ -140,9 +140,13 @@ def make_sample_site(server: LoopbackServer) -> SampleSite:
 def write_config(
     folder: Path,
     feeds: Sequence[dict[str, Any]],
+    *,
+    corpus: dict[str, Any] | None = None,
+    topics: Sequence[dict[str, Any]] = (),
     **settings: Any,
 ) -> Config:
-    """A feeds.yaml for tests in `folder`: loopback allowed, short deadlines, data under folder/data."""
+    """A feeds.yaml for tests in `folder`: loopback allowed, short deadlines, data under folder/data,
+    the shipped seed corpus as baseline."""
     base: dict[str, Any] = {
         "data_dir": "data",
         "reports_dir": "reports",
@@ -155,9 +159,14 @@ def write_config(
     }
     base.update(settings)
     path = folder / "feeds.yaml"
-    path.write_text(
-        yaml.safe_dump({"settings": base, "feeds": list(feeds)}, sort_keys=False), encoding="utf-8"
-    )
+    document: dict[str, Any] = {
+        "settings": base,
+        "corpus": {"paths": [str(ROOT / "corpus")], **(corpus or {})},
+        "feeds": list(feeds),
+    }
+    if topics:
+        document["topics"] = list(topics)
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return load_config(path, env={})
 
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
+from briefing.analysis.params import DEFAULTS, Params
 from briefing.errors import ConfigError
-from briefing.models import FeedSource
+from briefing.models import FeedSource, WatchTopic
 from briefing.urls import is_http_url
 
 DEFAULT_CONFIG_NAME = "feeds.yaml"
@@ -155,6 +156,97 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("corpus.paths", "paths", ["corpus"], "Files or folders holding the baseline corpus."),
     Setting(
+        "corpus.split_after",
+        "patterns",
+        [r"^Published in .+$"],
+        "Lines that end one article of a corpus file and start the next (regular expressions).",
+    ),
+    Setting(
+        "corpus.drop_after",
+        "patterns",
+        [r"^(Further reading|Visit also|Related content|Read more|Newsletter)$"],
+        "Lines from which the rest of an article is site furniture and dropped.",
+    ),
+    Setting(
+        "corpus.drop_lines",
+        "patterns",
+        [
+            r"^(Credit|Credits|Image|Photo|Source)s?:",
+            r"\((Image|Photo)s? [Cc]ourtesy",
+            r"Free Stock Photo",
+            r"\bcompressed$",
+            r"Title Page",
+        ],
+        "Lines removed wherever they occur (image captions and credits).",
+    ),
+    Setting(
+        "corpus.drop_text",
+        "patterns",
+        [
+            r"(\b(He|She|They) can be reached at\s*)?This email address is being protected from spambots\."
+            r" You need JavaScript enabled to view it\.(\s*\.)?"
+        ],
+        "Phrases removed from lines (e-mail cloaking notices).",
+    ),
+    Setting("corpus.min_words", "int", 25, "Articles shorter than this after cleaning are dropped.", 0),
+    Setting(
+        "corpus.include_briefed",
+        "bool",
+        True,
+        "Articles that appeared in an issued brief join the baseline, so later briefs do not call them new.",
+    ),
+    Setting(
+        "analysis.new_story_similarity",
+        "float",
+        DEFAULTS.new_story_similarity,
+        "Below this similarity to every known document an article is a new story (chosen on ECB+ train/dev).",
+        0.0,
+    ),
+    Setting(
+        "analysis.development_novelty",
+        "float",
+        DEFAULTS.development_novelty,
+        "Mean share of new content terms per sentence from which a known story counts as developed.",
+        0.0,
+    ),
+    Setting(
+        "analysis.duplicate_similarity",
+        "float",
+        DEFAULTS.duplicate_similarity,
+        "Two articles of one period this similar report the same story; the best copy is kept.",
+        0.0,
+    ),
+    Setting(
+        "analysis.story_similarity",
+        "float",
+        DEFAULTS.story_similarity,
+        "Similarity from which an article joins a story.",
+        0.0,
+    ),
+    Setting(
+        "analysis.story_lookback_days",
+        "int",
+        DEFAULTS.story_lookback_days,
+        "Days of earlier articles that stories are traced back.",
+        0,
+    ),
+    Setting(
+        "analysis.max_quotes", "int", DEFAULTS.max_quotes, "New-information quotes listed per article.", 0
+    ),
+    Setting("analysis.max_names", "int", DEFAULTS.max_names, "New names listed per article.", 0),
+    Setting(
+        "analysis.novel_sentence",
+        "float",
+        DEFAULTS.novel_sentence,
+        "Sentence score from which a sentence is quoted as new information (chosen on ECB+ train/dev).",
+        0.0,
+    ),
+    Setting("topics[].name", "str", None, "Name of a watch topic: a section of the brief.", required=True),
+    Setting(
+        "topics[].terms", "list", [], "Words or phrases that put an article under this topic (any case)."
+    ),
+    Setting("topics[].min_mentions", "int", 2, "Mentions needed (a title mention counts twice).", 1),
+    Setting(
         "feeds[].name",
         "str",
         None,
@@ -182,7 +274,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feeds[].timeout", "float", None, "Per-feed override of settings.timeout.", 0.1),
 )
 
-_SECTIONS = ("settings", "corpus", "feeds")
+_SECTIONS = ("settings", "corpus", "analysis", "topics", "feeds")
 
 
 @dataclass(frozen=True)
@@ -221,6 +313,12 @@ class Settings:
 @dataclass(frozen=True)
 class CorpusSettings:
     paths: tuple[Path, ...]
+    split_after: tuple[str, ...] = ()
+    drop_after: tuple[str, ...] = ()
+    drop_lines: tuple[str, ...] = ()
+    drop_text: tuple[str, ...] = ()
+    min_words: int = 25
+    include_briefed: bool = True
 
 
 @dataclass(frozen=True)
@@ -231,6 +329,8 @@ class Config:
     settings: Settings
     corpus: CorpusSettings
     feeds: tuple[FeedSource, ...]
+    analysis: Params = DEFAULTS
+    topics: tuple[WatchTopic, ...] = ()
 
     def feed(self, name: str) -> FeedSource:
         for f in self.feeds:
@@ -400,14 +500,18 @@ class _Checker:
         self.unknown_keys("", raw, _SECTIONS)
         settings = self.section("settings", raw.get("settings"), env)
         corpus = self.section("corpus", raw.get("corpus"), env)
+        analysis = self.section("analysis", raw.get("analysis"), env)
         feeds = self.feeds(raw.get("feeds"))
+        topics = self.topics(raw.get("topics"))
         if self.problems:
             return None
         return Config(
             source=source,
             settings=Settings(**settings),
-            corpus=CorpusSettings(paths=tuple(corpus["paths"])),
+            corpus=CorpusSettings(**corpus),
+            analysis=Params(**analysis),
             feeds=feeds,
+            topics=topics,
         )
 
     def unknown_keys(self, prefix: str, raw: Mapping[Any, Any], known: tuple[str, ...]) -> None:
@@ -438,20 +542,20 @@ class _Checker:
         # Frozen config: lists become tuples.
         return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
-    def feeds(self, raw: Any) -> tuple[FeedSource, ...]:
+    def items(self, section: str, raw: Any, what: str) -> list[tuple[str, dict[str, Any]]]:
+        """The entries of a list section (feeds, topics) as (key path, values), unique by name."""
         if raw is None:
-            return ()
+            return []
         if not isinstance(raw, list):
-            self.problem("feeds", "expected a list of feeds (each with name and url)")
-            return ()
-        specs = [s for s in SETTINGS if s.key.startswith("feeds[].")]
+            self.problem(section, f"expected a list of {what}")
+            return []
+        specs = [s for s in SETTINGS if s.key.startswith(section + "[].")]
         names: dict[str, int] = {}
-        urls: dict[str, int] = {}
-        out: list[FeedSource] = []
+        out = []
         for i, item in enumerate(raw):
-            where = f"feeds[{i}]"
+            where = f"{section}[{i}]"
             if not isinstance(item, dict):
-                self.problem(where, "expected a mapping with at least name and url")
+                self.problem(where, f"expected a mapping ({what})")
                 continue
             self.unknown_keys(where + ".", item, tuple(s.name for s in specs))
             values: dict[str, Any] = {}
@@ -462,26 +566,35 @@ class _Checker:
                     self.problem(f"{where}.{spec.name}", "required key is missing")
                 else:
                     values[spec.name] = spec.default
-            name, url = values.get("name"), values.get("url")
+            name = values.get("name")
             if isinstance(name, str):
                 if not name.strip():
                     self.problem(f"{where}.name", "must not be empty")
                 elif name.lower() in names:
+                    noun = section.rstrip("s")
                     self.problem(
                         f"{where}.name",
-                        f"duplicate feed name {name!r} (also feeds[{names[name.lower()]}])",
+                        f"duplicate {noun} name {name!r} (also {section}[{names[name.lower()]}])",
                     )
                 else:
                     names[name.lower()] = i
+            out.append((where, values))
+        return out
+
+    def feeds(self, raw: Any) -> tuple[FeedSource, ...]:
+        urls: dict[str, str] = {}
+        out: list[FeedSource] = []
+        for where, values in self.items("feeds", raw, "feeds, each with at least name and url"):
+            url = values.get("url")
             if isinstance(url, str) and url:
                 if url in urls:
-                    self.problem(f"{where}.url", f"same URL as feeds[{urls[url]}]")
-                urls[url] = i
-            if name is None or url is None or self.problems:
+                    self.problem(f"{where}.url", f"same URL as {urls[url]}")
+                urls[url] = where
+            if values.get("name") is None or url is None or self.problems:
                 continue
             out.append(
                 FeedSource(
-                    name=name,
+                    name=values["name"],
                     url=url,
                     title=values["title"],
                     publisher=values["publisher"],
@@ -493,6 +606,16 @@ class _Checker:
                     timeout=values["timeout"],
                 )
             )
+        return tuple(out)
+
+    def topics(self, raw: Any) -> tuple[WatchTopic, ...]:
+        out = []
+        for where, values in self.items("topics", raw, "watch topics, each with name and terms"):
+            if values.get("name") is None or not values.get("terms"):
+                if values.get("name") is not None:
+                    self.problem(f"{where}.terms", "give at least one term")
+                continue
+            out.append(WatchTopic(values["name"], tuple(values["terms"]), values["min_mentions"]))
         return tuple(out)
 
     def value(self, where: str, spec: Setting, raw: Any, from_env: bool = False) -> Any:

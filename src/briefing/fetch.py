@@ -199,10 +199,6 @@ class HttpClient:
     async def __aexit__(self, *exc: object) -> None:
         await self._client.aclose()
 
-    def host_blocked_until(self, url: str) -> datetime | None:
-        host = self._hosts.get(host_of(url))
-        return host.blocked_until if host else None
-
     async def get(
         self,
         url: str,

@@ -84,6 +84,7 @@ _SKIP = frozenset(
         "button",
     ]
 )
+_PAGE_FURNITURE = frozenset("nav header footer aside form".split())
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _HTML_WS = re.compile(r"[\s\u00a0\u200b]+")
 
@@ -138,12 +139,14 @@ def _declared_charset(body: bytes, content_type: str) -> str | None:
     return None
 
 
-def html_to_text(markup: str, drop_classes: frozenset[str] = frozenset()) -> str:
+def html_to_text(markup: str, drop_classes: frozenset[str] = frozenset(), page: bool = False) -> str:
     """Plain text of an HTML fragment or page: paragraphs separated by a blank line.
 
-    Scripts, styles, embedded objects and elements carrying any class in `drop_classes` are skipped.
-    Walks the tree without recursion, so deeply nested input cannot exhaust the stack.
+    Scripts, styles, embedded objects and elements carrying any class in `drop_classes` are skipped;
+    with `page`, so are a whole page's navigation, header, footer, asides and forms. Walks the tree
+    without recursion, so deeply nested input cannot exhaust the stack.
     """
+    skip = _SKIP | _PAGE_FURNITURE if page else _SKIP
     if not markup or not markup.strip():
         return ""
     if "<" not in markup and "&" not in markup:
@@ -168,7 +171,7 @@ def html_to_text(markup: str, drop_classes: frozenset[str] = frozenset()) -> str
             if tag is None:
                 continue
             tag = tag.lower()
-            if tag in _SKIP or (drop_classes and drop_classes & set((el.get("class") or "").split())):
+            if tag in skip or (drop_classes and drop_classes & set((el.get("class") or "").split())):
                 walker.skip_subtree()
                 continue
             if tag in _BLOCK:

@@ -27,6 +27,15 @@ class FeedSource:
 
 
 @dataclass(frozen=True)
+class WatchTopic:
+    """A section of the brief chosen by the analyst: a name and the terms that define it."""
+
+    name: str
+    terms: tuple[str, ...]
+    min_mentions: int = 2
+
+
+@dataclass(frozen=True)
 class FeedState:
     """What the store remembers about a feed between runs."""
 
@@ -230,3 +239,96 @@ class FeedCheck:
     newest: datetime | None = None
     problem: str = ""
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BaselineDoc:
+    """A document the reader already knows: a seed-corpus article or an article already briefed.
+
+    `id` is stable: ``<file>#<n>`` for the n-th article of a corpus file, ``article:<id>`` for a briefed
+    article. `title` may be empty when the source gave none.
+    """
+
+    id: str
+    title: str
+    authors: tuple[str, ...]
+    date: datetime | None
+    text: str
+    source: str
+    origin: str = "corpus"
+    url: str = ""
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence quoted from an article: ``article.text[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    reasons: tuple[str, ...] = ()
+    known: KnownSentence | None = None
+
+
+@dataclass(frozen=True)
+class KnownSentence:
+    """The closest sentence the reader already knows, quoted from a baseline document, for contrast."""
+
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class NearDoc:
+    """A baseline document close to an article ("builds on")."""
+
+    doc_id: str
+    title: str
+    date: datetime | None
+    similarity: float
+    origin: str = "corpus"
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class NewName:
+    """A name the article mentions that the baseline does not: its first mention and how often."""
+
+    name: str
+    kind: str
+    start: int
+    end: int
+    mentions: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What is new in one article, and why. `kind` is new, development, repeat or duplicate."""
+
+    article_id: int
+    url: str
+    title: str
+    kind: str
+    score: float
+    nearest: tuple[NearDoc, ...]
+    new_sentences: tuple[Quote, ...]
+    new_names: tuple[NewName, ...]
+    summary: tuple[Quote, ...]
+    key_terms: tuple[str, ...]
+    section: str
+    story: str = ""
+    story_label: str = ""
+    story_since: str = ""  # ISO date of the story's first article (earlier than the period: continuing)
+    duplicate_of: int | None = None
+    also_reported_by: tuple[int, ...] = ()
+    reasons: tuple[str, ...] = ()
+    sentences: tuple[Quote, ...] = ()

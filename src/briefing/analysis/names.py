@@ -1,0 +1,337 @@
+"""Names in text (people, organisations, places, events) and whether the reader already knows them.
+
+No model and no download: candidates are runs of capitalised words and acronyms, cleaned of titles,
+demonyms and sentence-initial words; a gazetteer of the region (`gazetteer.yaml`) folds spellings,
+transliterations and contested names onto one canonical name; other names are compared by a
+transliteration-tolerant skeleton, so "Mirziyoev" matches "Mirziyoyev" and "Nakhichevan" matches
+"Nakhchivan", and a surname matches the full name it belongs to.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from briefing.analysis.text import STOPWORDS, Sentence, fold, sentences, word_spans
+
+_TITLES = frozenset(
+    """president prime minister deputy foreign defence defense interior economy energy finance minister
+    ministers secretary general gen lt col colonel major maj captain sgt sergeant admiral adm chairman
+    chairwoman chair speaker ambassador envoy special representative senator sen rep congressman
+    congresswoman governor gov mayor king queen prince princess sheikh emir ayatollah patriarch
+    archbishop bishop pope dr mr mrs ms prof professor judge justice commander chief spokesman
+    spokeswoman spokesperson leader former acting vice first lady sir lord dame mp""".split()
+)
+_CONNECTORS = frozenset("of the for de del da al el bin ibn von van der den la le du di y".split())
+_NOT_NAMES = frozenset(
+    """background implications conclusions conclusons author bio monday tuesday wednesday thursday
+    friday saturday sunday january february march april may june july august september october november
+    december however meanwhile moreover furthermore although despite after before during since while
+    when where if yet still also then thus therefore nonetheless nevertheless instead indeed today
+    yesterday tomorrow according read published sign visit newsletter image credit photo alongside amid
+    following given unlike like including regarding concerning besides beyond within without toward
+    finally ultimately initially recently currently notably similarly conversely likewise overall
+    west east north south""".split()
+)
+_DEMONYMS = frozenset(
+    """american russian chinese european western eastern soviet turkish iranian persian israeli georgian
+    armenian azerbaijani azeri kazakh kazakhstani uzbek kyrgyz tajik turkmen afghan ukrainian belarusian
+    arab arabic kurdish muslim christian sunni shia shiite jewish caucasian asian african british french
+    german italian indian pakistani japanese korean syrian iraqi saudi emirati qatari egyptian polish
+    baltic nordic central eurasian turkic slavic orthodox catholic islamic western-backed pro-russian
+    pro-western post-soviet""".split()
+)
+_ORG_WORDS = frozenset(
+    """ministry council party organization organisation union bank fund institute university agency
+    company corporation corp group committee commission parliament assembly court army forces service
+    office authority front movement alliance center centre foundation association network airways
+    railways guard police navy republic program programme forum bureau board cabinet government senate
+    congress duma majlis mejlis""".split()
+)
+_EVENT_WORDS = frozenset(
+    """summit agreement declaration accords accord treaty conference corridor route pipeline railway
+    railroad initiative plan project games olympics war elections election referendum process format
+    dialogue talks deal crisis canal dam port""".split()
+)
+_PLACE_WORDS = frozenset(
+    "city region province district valley river lake sea mountains oblast village".split()
+)
+
+
+_POSSESSIVE = re.compile(r"['’]s$")
+_LABEL = re.compile(r"[A-Z’' ]+:\s*")
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name as it first appears in a text, its matching key, its kind and how often it occurs."""
+
+    text: str
+    key: str
+    kind: str
+    start: int
+    end: int
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class _Entry:
+    canonical: str
+    kind: str
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> dict[str, _Entry]:
+    raw = yaml.safe_load(resources.files("briefing.analysis").joinpath("gazetteer.yaml").read_text("utf-8"))
+    table: dict[str, _Entry] = {}
+    for item in raw:
+        entry = _Entry(item["name"], item["kind"])
+        for alias in [item["name"], *item["aliases"]]:
+            table[_plain(alias)] = entry
+    return table
+
+
+def _plain(text: str) -> str:
+    """Folded, possessive and punctuation removed, single spaces: the form names are compared in."""
+    text = re.sub(r"['’]s\b", "", fold(text))
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+_SKELETON_RULES = (
+    ("dzh", "j"),
+    ("dj", "j"),
+    ("zh", "j"),
+    ("kh", "h"),
+    ("gh", "g"),
+    ("ch", "c"),
+    ("sh", "s"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("ph", "f"),
+    ("ou", "u"),
+    ("w", "v"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("y", "i"),
+)
+
+
+@lru_cache(maxsize=65536)
+def skeleton(word: str) -> str:
+    """A transliteration-tolerant key for one folded word: first letter, then consonants, no doubles."""
+    for a, b in _SKELETON_RULES:
+        word = word.replace(a, b)
+    if not word:
+        return ""
+    rest = re.sub(r"[aeiou]", "", word[1:])
+    return re.sub(r"(.)\1+", r"\1", word[0] + rest)
+
+
+def name_key(text: str) -> str:
+    """The key a name is matched by: the gazetteer's canonical name, else its word skeletons."""
+    plain = _plain(text)
+    entry = _gazetteer().get(plain)
+    if entry is not None:
+        return "g:" + _plain(entry.canonical)
+    return "n:" + " ".join(skeleton(w) for w in plain.split())
+
+
+def extract_names(text: str, spans: Iterable[Sentence] | None = None) -> list[Name]:
+    """The names in `text`, one per key, in order of first appearance, with mention counts.
+
+    A capitalised word that opens a sentence counts as a name only when the text also capitalises it
+    mid-sentence (so "Moscow" is a name and "Officials" is not).
+    """
+    found: dict[str, Name] = {}
+    spans = list(spans if spans is not None else sentences(text))
+    tokens = [word_spans(s.text) for s in spans]
+    mid_caps = {
+        fold(t).removesuffix("'s")
+        for s, spans_of in zip(spans, tokens, strict=True)
+        for t, start, _ in spans_of
+        if t[:1].isupper() and not _opens(s.text, start)
+    }
+    for sentence, sentence_tokens in zip(spans, tokens, strict=True):
+        for name in _sentence_names(sentence, sentence_tokens, mid_caps):
+            seen = found.get(name.key)
+            found[name.key] = (
+                name
+                if seen is None
+                else Name(seen.text, seen.key, seen.kind, seen.start, seen.end, seen.count + 1)
+            )
+    return list(found.values())
+
+
+def _sentence_names(sentence: Sentence, tokens: list[tuple[str, int, int]], mid_caps: set[str]) -> list[Name]:
+    content = [t for t, _, _ in tokens if fold(t) not in STOPWORDS]
+    capitals = sum(1 for t in content if t[:1].isupper())
+    shouting = sum(1 for t, _, _ in tokens if t.isupper() and len(t) > 1) > 0.6 * max(1, len(tokens))
+    # A headline in title case ("Russia Reengages with Armenia") capitalises ordinary words too.
+    headline = (
+        len(content) >= 3 and capitals >= 0.75 * len(content) and not sentence.text.rstrip().endswith(".")
+    )
+    out: list[Name] = []
+    run: list[tuple[str, int, int]] = []
+
+    def close() -> None:
+        if run:
+            out.extend(_split_run(sentence, list(run), shouting or headline, mid_caps))
+        run.clear()
+
+    for i, (token, start, end) in enumerate(tokens):
+        gap = sentence.text[tokens[i - 1][2] : start] if i else ""
+        if run and gap.strip(" -"):  # punctuation between words ends a name
+            close()
+        folded = fold(token)
+        if _capitalised(token) or (run and (folded in _CONNECTORS or folded == "and")):
+            run.append((token, start, end))
+            if _POSSESSIVE.search(token):  # "Russia's Federation Council": two names
+                close()
+        else:
+            close()
+    close()
+    return out
+
+
+def _split_run(
+    sentence: Sentence, run: list[tuple[str, int, int]], cautious: bool, mid_caps: set[str]
+) -> list[Name]:
+    """A run kept whole if the gazetteer knows it ("...Peace and Prosperity"), else split at "and".
+
+    In a headline or an all-caps line (`cautious`) only the known names and acronyms in it count.
+    """
+    while run and fold(run[-1][0]) in (_CONNECTORS | {"and"}):
+        run.pop()
+    if not run:
+        return []
+    whole = _plain(sentence.text[run[0][1] : run[-1][2]])
+    parts: list[list[tuple[str, int, int]]] = [[]]
+    if whole in _gazetteer():
+        parts = [run]
+    elif cautious:
+        parts = [[t] for t in run if _plain(t[0]) in _gazetteer() or (t[0].isupper() and 1 < len(t[0]) <= 6)]
+    else:
+        for token in run:
+            if fold(token[0]) == "and":
+                parts.append([])
+            else:
+                parts[-1].append(token)
+    names = [_make_name(sentence, part, cautious, mid_caps) for part in parts if part]
+    return [n for n in names if n is not None]
+
+
+def _opens(text: str, start: int) -> bool:
+    """Whether the word at `start` opens its sentence (also after a label such as "BACKGROUND:")."""
+    before = text[:start]
+    return not before.strip("“\"'‘( ") or bool(_LABEL.fullmatch(before))
+
+
+def _capitalised(token: str) -> bool:
+    return token[:1].isupper() or (len(token) > 1 and token[0].isdigit() and any(c.isupper() for c in token))
+
+
+def _make_name(
+    sentence: Sentence, run: list[tuple[str, int, int]], cautious: bool, mid_caps: set[str]
+) -> Name | None:
+    words = list(run)
+    kind = ""
+    at_start = _opens(sentence.text, words[0][1])
+    # Sentence-initial ordinary words ("After", "The"), leading demonyms and titles are not the name.
+    while words:
+        folded = fold(words[0][0]).strip(".")
+        following = fold(words[1][0]).strip(".") if len(words) > 1 else ""
+        if folded in _TITLES:
+            kind = "person"
+        elif folded in _DEMONYMS and following and following not in _TITLES:
+            break  # part of the name: "Eurasian Development Bank"
+        elif not (
+            folded in _DEMONYMS or folded in STOPWORDS or folded in _NOT_NAMES or folded in _CONNECTORS
+        ):
+            break
+        words.pop(0)
+        at_start = False
+    while words and (fold(words[-1][0]).strip(".") in (_CONNECTORS | _TITLES | _NOT_NAMES)):
+        words.pop()
+    if not words or (len(words) == 1 and fold(words[0][0]).split("-")[0] in _DEMONYMS):
+        return None
+    possessive = bool(_POSSESSIVE.search(words[-1][0]))
+    start, end = words[0][1], words[-1][2]
+    text = _POSSESSIVE.sub("", sentence.text[start:end])
+    end = start + len(text)
+    plain = _plain(text)
+    entry = _gazetteer().get(plain)
+    if entry is None:
+        if cautious and not (len(words) == 1 and words[0][0].isupper() and len(words[0][0]) <= 6):
+            return None  # a headline: only acronyms and known names count
+        last = fold(words[-1][0])
+        if len(words) == 1 and (last in _NOT_NAMES or last in _DEMONYMS or last in STOPWORDS):
+            return None
+        if (
+            len(words) == 1
+            and at_start
+            and not possessive
+            and not words[0][0][1:].isupper()
+            and _plain(text) not in mid_caps
+        ):
+            return None  # a capitalised first word is usually just a first word
+        if len(plain) < 2 or plain.isdigit():
+            return None
+        if last in _ORG_WORDS:
+            kind = "organisation"
+        elif last in _EVENT_WORDS:
+            kind = "event"
+        elif last in _PLACE_WORDS:
+            kind = "place"
+        kind = kind or "name"
+    else:
+        kind = entry.kind
+    return Name(text, name_key(text), kind, sentence.start + start, sentence.start + end)
+
+
+class NameBook:
+    """The names the reader already knows, for telling which names in an article are new."""
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self.keys: set[str] = set()
+        self._by_last: dict[str, set[str]] = {}
+        self._by_first_letter: dict[str, list[str]] = {}
+        for key in keys:
+            self.add(key)
+
+    def add(self, key: str) -> None:
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        parts = key[2:].split()
+        if key.startswith("n:") and parts:
+            self._by_last.setdefault(parts[-1], set()).add(key)
+            self._by_first_letter.setdefault(parts[-1][:1], []).append(key)
+
+    def knows(self, key: str) -> bool:
+        """True if `key`, or a spelling variant, a surname of it or a full name for it is known."""
+        if key in self.keys:
+            return True
+        if key.startswith("g:"):
+            return False
+        parts = key[2:].split()
+        if not parts:
+            return False
+        last = parts[-1]
+        if len(last) >= 3 and last in self._by_last:
+            for known in self._by_last[last]:
+                known_parts = known[2:].split()
+                # "Blackmore" and "Winston Blackmore" name the same person; so do "W Blackmore" and it.
+                if len(parts) == 1 or len(known_parts) == 1 or parts[0][:1] == known_parts[0][:1]:
+                    return True
+        if len(last) >= 4:
+            for known in self._by_first_letter.get(last[:1], ()):
+                known_last = known[2:].split()[-1]
+                if len(known_last) >= 4 and difflib.SequenceMatcher(None, last, known_last).ratio() >= 0.85:
+                    return True
+        return False

@@ -1,0 +1,94 @@
+"""Scoring texts against the baseline: class, novelty score, nearest documents, sentence scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from briefing.analysis.index import BaselineIndex
+from briefing.analysis.names import NameBook
+from briefing.analysis.novelty import (
+    Context,
+    SentenceFeatures,
+    context,
+    sentence_features,
+    sentence_score,
+    similarities,
+)
+from briefing.analysis.params import DEFAULTS, Params
+from briefing.analysis.text import Sentence, sentences
+
+CONTEXT_DOCS = 3  # the closest known documents a sentence is read against
+NEAREST = 5
+
+
+@dataclass(frozen=True)
+class DocumentScore:
+    """How one text compares with the baseline."""
+
+    kind: str  # new, development or repeat
+    score: float  # the information score: mean share of new content terms per sentence, in [0, 1]
+    max_similarity: float
+    nearest: tuple[tuple[int, float], ...]  # (baseline row, similarity), closest first
+    spans: tuple[Sentence, ...]
+    features: tuple[SentenceFeatures, ...]
+    sentence_scores: tuple[float, ...]
+    information: float  # mean share of new content terms per sentence
+    context: Context
+
+
+def score_documents(
+    index: BaselineIndex,
+    texts: Sequence[str],
+    *,
+    spans: Sequence[Sequence[Sentence]] | None = None,
+    book: NameBook | None = None,
+    params: Params = DEFAULTS,
+) -> list[DocumentScore]:
+    """Score each text: class, a novelty score in [0, 1] that does not grow with length, its nearest
+    baseline documents, and a novelty score per sentence.
+
+    The class: `new` when no known document reaches `params.new_story_similarity`; otherwise
+    `development` when the mean share of new content terms per sentence (against the closest known
+    documents) reaches `params.development_novelty` (a mean over sentences, so length does not count);
+    else `repeat`."""
+    sims = similarities(index, texts)
+    book = book if book is not None else index.name_book()
+    out = []
+    for i, text in enumerate(texts):
+        row = sims[i] if len(index) else np.zeros(0, dtype=np.float32)
+        order = np.argsort(-row, kind="stable")[:NEAREST] if len(index) else np.zeros(0, dtype=int)
+        max_sim = float(row[order[0]]) if len(order) else 0.0
+        ctx = context(index, [int(r) for r in order[:CONTEXT_DOCS] if row[r] > 0])
+        text_spans = list(spans[i]) if spans is not None else sentences(text)
+        candidates = [s for s in text_spans if quotable(s)]
+        features = sentence_features(index, text, candidates, ctx, book)
+        scores = [sentence_score(f) for f in features]
+        information = float(np.mean([f.new_term_share for f in features])) if features else 0.0
+        if max_sim < params.new_story_similarity:
+            kind = "new"
+        elif information >= params.development_novelty:
+            kind = "development"
+        else:
+            kind = "repeat"
+        out.append(
+            DocumentScore(
+                kind=kind,
+                score=round(information, 4),
+                max_similarity=max_sim,
+                nearest=tuple((int(r), float(row[r])) for r in order if row[r] > 0),
+                spans=tuple(candidates),
+                features=tuple(features),
+                sentence_scores=tuple(scores),
+                information=information,
+                context=ctx,
+            )
+        )
+    return out
+
+
+def quotable(s: Sentence) -> bool:
+    """A sentence worth quoting: a real sentence of at least six words, not a heading or caption."""
+    return len(s.text.split()) >= 6 and s.text.rstrip()[-1:] in ".!?\"'”’)…"

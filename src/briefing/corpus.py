@@ -1,0 +1,247 @@
+"""The baseline corpus: documents the reader already knows, read from files and split into articles.
+
+Plain text, Markdown, HTML and PDF files are read from `corpus.paths`. A file may hold several articles
+run together (as the seed files do); it is cut into articles at lines matching `corpus.split_after`
+(CACI Analyst pages end every article with "Published in <section>"), the rest of a chunk is dropped at
+`corpus.drop_after` lines (related links, newsletter boxes), caption and credit lines matching
+`corpus.drop_lines` are removed, and so are phrases matching `corpus.drop_text` (e-mail cloaking
+notices). Title, authors and date are read from the head of each article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from briefing.config import CorpusSettings
+from briefing.errors import ConfigError
+from briefing.htmltext import decode_html, html_to_text, normalise_text
+from briefing.models import BaselineDoc
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+_MONTHS = "january february march april may june july august september october november december".split()
+_LONG_DATE = re.compile(
+    r"^(?:\w+day,\s+)?(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})(?:\s+\d{1,2}:\d{2})?$", re.IGNORECASE
+)
+_US_DATE = re.compile(
+    r"^(?:\w{3},\s+)?(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2}),\s+(\d{4})$",
+    re.IGNORECASE,
+)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_BYLINE = re.compile(r"^By\s+(.+?)\s*$")
+_PERSON_LINE = re.compile(r"^([A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3})$")
+_BIO = re.compile(r"^([A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3}) is (?:a|an|the)\s")
+_READ = re.compile(r"^Read\s+(.{10,200})$")
+
+
+@dataclass(frozen=True)
+class SplitRules:
+    """How files are cut into articles and cleaned (regular expressions, matched per line); the
+    defaults are the configuration's (`corpus.*` in the settings table)."""
+
+    split_after: tuple[str, ...]
+    drop_after: tuple[str, ...]
+    drop_lines: tuple[str, ...]
+    drop_text: tuple[str, ...]
+    min_words: int
+
+    @classmethod
+    def of(cls, corpus: CorpusSettings) -> SplitRules:
+        return cls(
+            corpus.split_after, corpus.drop_after, corpus.drop_lines, corpus.drop_text, corpus.min_words
+        )
+
+
+def read_text(path: Path) -> str:
+    """The text of a corpus file. Raises `ConfigError` naming the file when it cannot be read."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".pdf":
+            return _pdf_text(path)
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(str(path), [f"cannot read corpus file: {e.strerror or e}"]) from None
+    if suffix in (".html", ".htm"):
+        return html_to_text(decode_html(data), page=True)
+    text = decode_html(data)  # the same careful decoding: BOM, UTF-8, then windows-1252
+    if suffix in (".md", ".markdown"):
+        text = _markdown_to_text(text)
+    return text.replace("\r\n", "\n")
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError) as e:
+        raise ConfigError(str(path), [f"cannot read PDF: {e}"]) from None
+    return "\n\n".join(pages)
+
+
+def _markdown_to_text(text: str) -> str:
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)  # images
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links keep their words
+    text = re.sub(r"^#{1,6}\s*", "", text, flags=re.MULTILINE)
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    return text
+
+
+def corpus_files(paths: Iterable[Path]) -> list[Path]:
+    """Every corpus file under `paths` (files or folders), sorted, so document ids are stable."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_file():
+            found.append(p)
+        elif p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))
+        else:
+            raise ConfigError(str(p), ["corpus path does not exist; fix corpus.paths in the configuration"])
+    return found
+
+
+def load_corpus(paths: Sequence[Path], rules: SplitRules) -> list[BaselineDoc]:
+    """All baseline documents of the corpus files, split into articles, in file order."""
+    docs: list[BaselineDoc] = []
+    for path in corpus_files(paths):
+        base = next((p for p in paths if p.is_dir() and path.is_relative_to(p)), path.parent)
+        docs.extend(split_document(read_text(path), path.relative_to(base).as_posix(), rules))
+    return docs
+
+
+def split_document(text: str, source: str, rules: SplitRules) -> list[BaselineDoc]:
+    """Cut one file's text into articles and read each article's head (title, authors, date)."""
+    split_after = [re.compile(p) for p in rules.split_after]
+    drop_after = [re.compile(p) for p in rules.drop_after]
+    drop_lines = [re.compile(p) for p in rules.drop_lines]
+    drop_text = [re.compile(p) for p in rules.drop_text]
+    chunks: list[list[str]] = [[]]
+    skipping = False
+    for raw in text.split("\n"):
+        line = " ".join(raw.split())
+        for pattern in drop_text:
+            line = pattern.sub("", line).strip()
+        if any(p.search(line) for p in split_after):
+            chunks.append([])
+            skipping = False
+            continue
+        if skipping:
+            continue
+        if any(p.search(line) for p in drop_after):
+            skipping = True
+            continue
+        if line and any(p.search(line) for p in drop_lines):
+            continue
+        chunks[-1].append(line)
+    docs: list[BaselineDoc] = []
+    for lines in chunks:
+        doc = _article(lines, source, len(docs) + 1, rules.min_words)
+        if doc is not None:
+            docs.append(doc)
+    return docs
+
+
+def _article(lines: list[str], source: str, n: int, min_words: int) -> BaselineDoc | None:
+    paragraphs = [line for line in lines if line and any(c.isalpha() for c in line)]
+    title, date = "", None
+    authors: list[str] = []
+    body: list[str] = []
+    for line in paragraphs:
+        when = parse_date(line)
+        byline = _BYLINE.match(line)
+        read = _READ.match(line)
+        if not body and when is not None and date is None:
+            date = when
+        elif not body and byline:
+            authors.extend(a.strip() for a in re.split(r",| and ", byline.group(1)) if a.strip())
+        elif read and not title:
+            title = read.group(1).strip()
+        elif not body and not authors and _PERSON_LINE.match(line) and not title:
+            authors.append(line)  # a byline without "By" (listing teasers)
+        elif not body and not title and not authors and _heading(line):
+            title = line
+        elif _heading(line) and len(line.split()) <= 3 and body:
+            continue  # a short leftover label ("Armenia Title Page")
+        else:
+            body.append(line)
+    text = normalise_text("\n\n".join(body))
+    if len(text.split()) < min_words:
+        return None
+    if not authors:
+        authors = [m.group(1) for line in body if (m := _BIO.match(line)) and len(line.split()) < 60]
+    return BaselineDoc(
+        id=f"{source}#{n}",
+        title=title,
+        authors=tuple(dict.fromkeys(authors)),
+        date=date,
+        text=text,
+        source=source,
+    )
+
+
+def _heading(line: str) -> bool:
+    return len(line.split()) <= 20 and not re.search(r"[.!?:;]['’”\"]?$", line)
+
+
+def parse_date(line: str) -> datetime | None:
+    """A date line as the publishers write it ("Thursday, 06 November 2025 14:52", "July 25, 2025")."""
+    line = line.strip()
+    m = _LONG_DATE.match(line)
+    if m:
+        return _date(int(m.group(3)), _MONTHS.index(m.group(2).lower()) + 1, int(m.group(1)))
+    m = _US_DATE.match(line)
+    if m:
+        month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(m.group(1).lower()))
+        return _date(int(m.group(3)), month, int(m.group(2)))
+    m = _ISO_DATE.match(line)
+    if m and len(line) <= 25:
+        return _date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return None
+
+
+def _date(year: int, month: int, day: int) -> datetime | None:
+    try:
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def add_files(sources: Sequence[Path], folder: Path) -> list[Path]:
+    """Copy documents into the corpus folder; an identical file already there is not copied twice.
+
+    Returns the paths written. Raises `ConfigError` for a missing or unsupported file, or a different
+    file with the same name already in the corpus.
+    """
+    problems = []
+    for src in sources:
+        if not src.is_file():
+            problems.append(f"{src}: not a file")
+        elif src.suffix.lower() not in SUFFIXES:
+            problems.append(f"{src}: unsupported type; use {', '.join(SUFFIXES)}")
+    if problems:
+        raise ConfigError("corpus add", problems)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for src in sources:
+        target = folder / src.name
+        if target.exists():
+            if _digest(target) == _digest(src):
+                continue
+            raise ConfigError("corpus add", [f"{target} already exists with other content; rename {src}"])
+        shutil.copyfile(src, target)
+        written.append(target)
+    return written
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

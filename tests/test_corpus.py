@@ -1,0 +1,162 @@
+"""The baseline corpus: the seed files split into their articles; other formats; adding documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from briefing.config import load_config
+from briefing.corpus import SplitRules, add_files, load_corpus, parse_date, read_text, split_document
+from briefing.errors import ConfigError
+from conftest import ROOT
+
+RULES = SplitRules.of(load_config(ROOT / "feeds.yaml", env={}).corpus)
+
+
+def test_the_seed_files_split_into_their_articles() -> None:
+    docs = load_corpus([ROOT / "corpus"], RULES)
+    got = [(d.id, d.title, d.authors, d.date.date().isoformat() if d.date else None) for d in docs]
+    assert got == [
+        (
+            "000_908e1f0253111f30.txt#1",
+            "Russia Reengages with Armenia (and Azerbaijan)",
+            ("Eduard Abrahamyan",),
+            "2025-11-06",
+        ),
+        ("000_908e1f0253111f30.txt#2", "", ("Vali Kaleji",), None),
+        ("000_908e1f0253111f30.txt#3", "", ("Mehmet Fatih Oztarsu",), None),
+        (
+            "000_908e1f0253111f30.txt#4",
+            "Trump Makes a Move in the Caucasus",
+            ("Stephen Blank",),
+            "2025-08-20",
+        ),
+        (
+            "000_908e1f0253111f30.txt#5",
+            "Armenia's Corridor Toward Regional Stability",
+            ("John DiPirro",),
+            "2025-07-25",
+        ),
+        (
+            "004_c4a41e943d25da33.txt#1",
+            "Russia’s imperial approach toward Armenia and Azerbaijan has backfired",
+            ("Sheila Paylan", "Joseph Epstein"),
+            None,
+        ),
+    ]
+    first = docs[0].text
+    assert first.startswith("In recent months, Armenia and Russia have strengthened their relations.")
+    assert "BACKGROUND: The intensified Armenia–Russia bilateral reengagement" in first
+    assert first.rstrip().endswith("(Routledge, 2025).")
+    everything = "\n".join(d.text for d in docs)
+    for furniture in (
+        "Published in",
+        "Visit also",
+        "Newsletter",
+        "Credit: Wikimedia Commons",
+        "Free Stock Photo",
+        "Further reading",
+        "protected from spambots",
+        "Image: August 8",
+        "Title Page",
+        "MENASource By",
+    ):
+        assert furniture not in everything, furniture
+    assert "Sign up for upcoming events" not in everything
+    assert docs[1].text.startswith("On August 27, Israeli Prime Minister Benjamin Netanyahu")
+    assert all(d.words > 100 for d in docs)
+
+
+def test_split_rules_come_from_the_configuration(tmp_path: Path) -> None:
+    text = (
+        "First piece\n\nBy A. Writer\n\n"
+        + "Body of the first piece goes on here. " * 10
+        + "\n\n=== END ===\n\n"
+    )
+    text += (
+        "Second piece\n\n"
+        + "Body of the second piece goes on here. " * 10
+        + "\n\nRelated links\n\nJunk here."
+    )
+    rules = SplitRules((r"^=== END ===$",), (r"^Related links$",), (), (), 10)
+    docs = split_document(text, "x.txt", rules)
+    assert [(d.id, d.title, d.authors) for d in docs] == [
+        ("x.txt#1", "First piece", ("A. Writer",)),
+        ("x.txt#2", "Second piece", ()),
+    ]
+    assert "Junk" not in docs[1].text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Thursday, 06 November 2025 14:52", (2025, 11, 6)),
+        ("July 25, 2025", (2025, 7, 25)),
+        ("Wed, Aug 13, 2025", (2025, 8, 13)),
+        ("2026-01-10", (2026, 1, 10)),
+        ("The 2025 vote", None),
+        ("31 February 2025", None),
+    ],
+)
+def test_dates(line: str, expected: tuple[int, int, int] | None) -> None:
+    got = parse_date(line)
+    assert got == (datetime(*expected, tzinfo=UTC) if expected else None)
+
+
+def minimal_pdf(sentence: str) -> bytes:
+    """A one-page PDF with one line of text, assembled by hand with a correct cross-reference table."""
+    content = f"BT /F1 12 Tf 72 720 Td ({sentence}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_other_formats(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# A heading\n\nSome **bold** text with [a link](https://x.example/).\n")
+    assert read_text(tmp_path / "a.md").splitlines() == ["A heading", "", "Some bold text with a link."]
+    (tmp_path / "b.html").write_text(
+        "<html><head><title>T</title></head><body><nav>Menu</nav><p>Paragraph one.</p>"
+        "<footer>Footer</footer></body></html>"
+    )
+    assert read_text(tmp_path / "b.html") == "Paragraph one."
+    (tmp_path / "c.pdf").write_bytes(
+        minimal_pdf("Tashkent and Dushanbe signed a water accord on the Amu Darya.")
+    )
+    assert "water accord on the Amu Darya" in read_text(tmp_path / "c.pdf")
+    (tmp_path / "d.pdf").write_bytes(b"%PDF-1.4 garbage")
+    with pytest.raises(ConfigError, match=r"d\.pdf"):
+        read_text(tmp_path / "d.pdf")
+
+
+def test_add_files(tmp_path: Path) -> None:
+    src = tmp_path / "in" / "note.txt"
+    src.parent.mkdir()
+    src.write_text("Some known analysis. " * 20)
+    folder = tmp_path / "corpus"
+    assert add_files([src], folder) == [folder / "note.txt"]
+    assert add_files([src], folder) == []  # the same file again: nothing to do
+    src.write_text("Different content. " * 20)
+    with pytest.raises(ConfigError, match="already exists with other content"):
+        add_files([src], folder)
+    (tmp_path / "x.docx").write_text("x")
+    with pytest.raises(ConfigError, match="unsupported type"):
+        add_files([tmp_path / "x.docx", tmp_path / "missing.txt"], folder)
+    with pytest.raises(ConfigError, match="corpus path does not exist"):
+        load_corpus([tmp_path / "nowhere"], RULES)

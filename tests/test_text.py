@@ -1,0 +1,57 @@
+"""Sentences with exact offsets, folding, stems: the primitives every quote depends on."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from briefing.analysis.text import content_terms, fold, sentences, stem, words
+
+
+def test_sentences_respect_abbreviations_initials_and_quotes() -> None:
+    text = (
+        "Winston K. Blackmore met Gen. Smith in the U.S. Capitol on Jan. 5. He left at 3 p.m. on Monday.\n\n"
+        "“Why now?” she asked. The vote passed 52.5 to 47.5 percent."
+    )
+    got = [s.text for s in sentences(text)]
+    assert got == [
+        "Winston K. Blackmore met Gen. Smith in the U.S. Capitol on Jan. 5.",
+        "He left at 3 p.m. on Monday.",
+        "“Why now?” she asked.",
+        "The vote passed 52.5 to 47.5 percent.",
+    ]
+    assert [s.paragraph for s in sentences(text)] == [0, 0, 1, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abc ABC.!?\n“”'1")), max_size=200))
+def test_every_sentence_is_an_exact_slice_of_the_text(text: str) -> None:
+    for s in sentences(text):
+        assert text[s.start : s.end] == s.text
+        assert s.text == s.text.strip() and s.text
+
+
+def test_folding_covers_accents_transliteration_and_punctuation() -> None:
+    assert fold("Türkiye’s Naxçıvan — Казахстан Əliyev") == "turkiye's naxcivan - kazakhstan aliyev"
+    assert words("The U.S. deal, signed by Ilham Aliyev’s team on Aug. 8, costs $1.5 billion.") == [
+        "the",
+        "u.s",
+        "deal",
+        "signed",
+        "by",
+        "ilham",
+        "aliyev",
+        "team",
+        "on",
+        "aug",
+        "8",
+        "costs",
+        "1.5",
+        "billion",
+    ]
+
+
+def test_stems_group_inflections() -> None:
+    assert stem("sanctions") == stem("sanctioned") == stem("sanctioning") == "sanction"
+    assert stem("policies") == "policy"
+    assert content_terms("The ministers were meeting in Baku") == ["minister", "meet", "baku"]
