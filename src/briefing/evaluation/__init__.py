@@ -1,0 +1,1 @@
+"""Evaluation of the novelty analysis on public labelled data (EVALUATION.md)."""

@@ -1,0 +1,362 @@
+"""Run the product's analysis over the labelled benchmarks and compute the EVALUATION.md table.
+
+Every score here comes from the functions `briefing.analysis` uses on real articles (document
+similarity, sentence features and model, span novelty, story tracking); only the data loading is
+benchmark-specific.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from briefing.analysis.index import BaselineIndex
+from briefing.analysis.names import NameBook
+from briefing.analysis.novelty import (
+    SentenceFeatures,
+    context,
+    sentence_features,
+    sentence_score,
+    similarities,
+    span_novelty,
+)
+from briefing.analysis.stories import StoryTracker, first_story_scores
+from briefing.evaluation import ecbplus
+from briefing.models import BaselineDoc
+
+# Published or reproducible reference numbers (EVALUATION.md).
+REFERENCES = {
+    ("ecbplus", "test", "document k=3"): (0.856, 0.911),
+    ("ecbplus", "test", "document k=1"): (0.838, 0.885),
+    ("ecbplus", "all", "sentence k=3"): (0.552, 0.487),
+    ("ecbplus", "test", "sentence k=3"): (0.587, 0.44),
+    ("mstream", "News", "first story"): (0.966, 0.492),
+    ("mstream", "News-T", "first story"): (0.890, 0.116),
+    ("mstream", "News", "story NMI"): (0.834, None),
+    ("mstream", "News-T", "story NMI"): (0.850, None),
+    ("dlnd", "all", "document"): (0.18, None),
+}
+GOALS = {
+    ("ecbplus", "test", "document k=3"): 0.93,
+    ("ecbplus", "test", "sentence k=3"): 0.75,
+    ("mstream", "News-T", "first story"): 0.95,
+    ("mstream", "News-T", "story NMI"): 0.88,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    dataset: str
+    split: str
+    level: str
+    n: int
+    positives: int
+    auroc: float | None
+    ap: float | None
+    reference_auroc: float | None
+    reference_ap: float | None
+    goal: float | None
+    seconds: float
+    note: str = ""
+
+
+def _metrics(labels: Sequence[int], scores: Sequence[float]) -> tuple[float | None, float | None]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    if len(set(labels)) < 2:
+        return None, None
+    return float(roc_auc_score(labels, scores)), float(average_precision_score(labels, scores))
+
+
+def _row(
+    dataset: str,
+    split: str,
+    level: str,
+    labels: Sequence[int],
+    scores: Sequence[float],
+    started: float,
+    note: str = "",
+) -> Row:
+    auroc, ap = _metrics(labels, scores)
+    ref = REFERENCES.get((dataset, split, level), (None, None))
+    return Row(
+        dataset,
+        split,
+        level,
+        len(labels),
+        int(sum(labels)),
+        auroc,
+        ap,
+        ref[0],
+        ref[1],
+        GOALS.get((dataset, split, level)),
+        time.perf_counter() - started,
+        note,
+    )
+
+
+# ---- ECB+ ---------------------------------------------------------------------------------------------
+
+
+def ecb_baseline_doc(doc: ecbplus.EcbDoc) -> BaselineDoc:
+    return BaselineDoc(id=doc.name, title="", authors=(), date=None, text=doc.text, source=doc.name)
+
+
+_ECB_INDEX: dict[int, tuple[BaselineIndex, dict[str, int]]] = {}
+
+
+def _ecb_index(all_docs: Sequence[ecbplus.EcbDoc]) -> tuple[BaselineIndex, dict[str, int]]:
+    """One index over the whole collection: it supplies idf (no labels are used); each topic then
+    compares only with its own known documents."""
+    key = id(all_docs[0]) if all_docs else 0
+    if key not in _ECB_INDEX:
+        index = BaselineIndex.build([ecb_baseline_doc(d) for d in all_docs])
+        _ECB_INDEX.clear()
+        _ECB_INDEX[key] = (index, {d.name: i for i, d in enumerate(all_docs)})
+    return _ECB_INDEX[key]
+
+
+def _known(index: BaselineIndex, rows: Sequence[int]) -> NameBook:
+    return NameBook(key for r in rows for key in index.names[r])
+
+
+def ecb_sentence_items(
+    docs: Sequence[ecbplus.EcbDoc],
+    selected: set[tuple[int, str, int]],
+    k: int,
+    all_docs: Sequence[ecbplus.EcbDoc] | None = None,
+) -> Iterator[tuple[SentenceFeatures, int]]:
+    """(features, label) for the selected sentences of one topic's same-story documents beyond the first k."""
+    index, rows = _ecb_index(all_docs or docs)
+    ecb = [d for d in docs if not d.plus]
+    known_docs, new_docs = ecb[:k], ecb[k:]
+    known_rows = [rows[d.name] for d in known_docs]
+    ctx = context(index, known_rows)
+    book = _known(index, known_rows)
+    known_instances = set().union(*(d.instances for d in known_docs))
+    for doc in new_docs:
+        features = sentence_features(index, doc.text, doc.sentences, ctx, book)
+        for _sentence, number, f in zip(doc.sentences, doc.sentence_numbers, features, strict=True):
+            if (doc.topic, ecbplus.file_id(doc), number) not in selected:
+                continue
+            instances = [m.instance for m in doc.mentions if m.sentence == number]
+            if instances:
+                yield f, int(any(i not in known_instances for i in instances))
+
+
+def evaluate_ecbplus(root: Path, split: str) -> list[Row]:
+    topics = ecbplus.load(root)
+    selected = ecbplus.selected_sentences(root)
+    all_docs = [d for t in sorted(topics) for d in topics[t]]
+    chosen = sorted(ecbplus.topics_for(split) & set(topics))
+    started = time.perf_counter()
+    index, rows = _ecb_index(all_docs)
+    out = []
+    for k in (1, 3):
+        labels: list[int] = []
+        scores: list[float] = []
+        t0 = time.perf_counter()
+        for t in chosen:
+            ecb = [d for d in topics[t] if not d.plus]
+            known_rows = [rows[d.name] for d in ecb[:k]]
+            new = [d for d in topics[t] if d not in ecb[:k]]
+            sims = similarities(index, [d.text for d in new])[:, known_rows]
+            scores.extend((1 - sims.max(axis=1)).tolist())
+            labels.extend(int(d.plus) for d in new)
+        out.append(_row("ecbplus", split, f"document k={k}", labels, scores, t0 if k == 3 else started))
+    for k in (1, 3):
+        t0 = time.perf_counter()
+        items = [item for t in chosen for item in ecb_sentence_items(topics[t], selected, k, all_docs)]
+        out.append(
+            _row(
+                "ecbplus",
+                split,
+                f"sentence k={k}",
+                [y for _, y in items],
+                [sentence_score(f) for f, _ in items],
+                t0,
+            )
+        )
+    for k in (1, 3):
+        for category in ("entity", "event"):
+            t0 = time.perf_counter()
+            labels, scores = _mention_items(topics, chosen, selected, index, rows, k, category)
+            out.append(_row("ecbplus", split, f"mention {category} k={k}", labels, scores, t0))
+    return out
+
+
+def _mention_items(
+    topics: dict[int, list[ecbplus.EcbDoc]],
+    chosen: Sequence[int],
+    selected: set[tuple[int, str, int]],
+    index: BaselineIndex,
+    rows: dict[str, int],
+    k: int,
+    category: str,
+) -> tuple[list[int], list[float]]:
+    labels: list[int] = []
+    scores: list[float] = []
+    for t in chosen:
+        ecb = [d for d in topics[t] if not d.plus]
+        known_rows = [rows[d.name] for d in ecb[:k]]
+        ctx = context(index, known_rows)
+        book = _known(index, known_rows)
+        known_instances = set().union(*(d.instances for d in ecb[:k]))
+        for doc in topics[t]:
+            if doc in ecb[:k]:
+                continue
+            for m in doc.mentions:
+                if m.category != category or (t, ecbplus.file_id(doc), m.sentence) not in selected:
+                    continue
+                labels.append(int(m.instance not in known_instances))
+                scores.append(span_novelty(doc.text[m.start : m.end], ctx, book))
+    return labels, scores
+
+
+# ---- MStream --------------------------------------------------------------------------------------------
+
+
+def evaluate_mstream(root: Path) -> list[Row]:
+    from sklearn.metrics import normalized_mutual_info_score
+
+    out = []
+    for name in ("News", "News-T"):
+        path = root / name
+        if not path.exists():
+            continue
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        t0 = time.perf_counter()
+        tracker = StoryTracker.for_headlines()
+        stories, novelty = first_story_scores(tracker, [r["textCleaned"] for r in records])
+        seen: set[int] = set()
+        firsts = []
+        for r in records:
+            firsts.append(int(r["clusterNo"] not in seen))
+            seen.add(r["clusterNo"])
+        out.append(
+            _row(
+                "mstream",
+                name,
+                "first story",
+                firsts,
+                novelty,
+                t0,
+                "single pass, no look-ahead; threshold chosen on News",
+            )
+        )
+        nmi = float(normalized_mutual_info_score([r["clusterNo"] for r in records], stories))
+        ref = REFERENCES.get(("mstream", name, "story NMI"), (None, None))
+        out.append(
+            Row(
+                "mstream",
+                name,
+                "story NMI",
+                len(records),
+                len(seen),
+                nmi,
+                None,
+                ref[0],
+                None,
+                GOALS.get(("mstream", name, "story NMI")),
+                time.perf_counter() - t0,
+                f"{len(set(stories))} stories found; reference MStream (KDD 2018)",
+            )
+        )
+    return out
+
+
+# ---- TAP-DLND slice -------------------------------------------------------------------------------------
+
+
+def evaluate_dlnd(root: Path) -> list[Row]:
+    """Sources of each event are the baseline; each target is scored as a new article would be."""
+    from briefing.analysis.scoring import score_documents
+
+    path = root / "corpus_SPORTS.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    t0 = time.perf_counter()
+    labels: list[int] = []
+    scores: list[float] = []
+    sims_only: list[float] = []
+    for event in sorted({r["event_id"] for r in rows}):
+        event_rows = [r for r in rows if r["event_id"] == event]
+        sources = [
+            BaselineDoc(r["news_id"], r.get("title", ""), (), None, r["content"], r["news_id"])
+            for r in event_rows
+            if r["is_source"].strip().lower() in ("1", "true", "yes")
+        ]
+        targets = [
+            r
+            for r in event_rows
+            if r["is_source"].strip().lower() not in ("1", "true", "yes") and r.get("DLA", "").strip()
+        ]
+        index = BaselineIndex.build(sources)
+        results = score_documents(index, [r["content"] for r in targets])
+        for r, result in zip(targets, results, strict=True):
+            labels.append(int(r["DLA"].strip().lower() == "novel"))
+            scores.append(result.score)
+            sims_only.append(1 - result.max_similarity)
+    out = [
+        _row(
+            "dlnd",
+            "all",
+            "document",
+            labels,
+            scores,
+            t0,
+            "slice of 2 events: a sanity check, not a benchmark",
+        )
+    ]
+    auroc, _ = _metrics(labels, sims_only)
+    out.append(
+        Row(
+            "dlnd",
+            "all",
+            "document (similarity only)",
+            len(labels),
+            int(sum(labels)),
+            auroc,
+            None,
+            0.18,
+            None,
+            None,
+            0.0,
+            "1 - max similarity alone",
+        )
+    )
+    return out
+
+
+def as_dicts(rows: Sequence[Row]) -> list[dict[str, object]]:
+    return [asdict(r) for r in rows]
+
+
+def table(rows: Sequence[Row]) -> str:
+    """The rows as a Markdown table with the reference beside ours."""
+
+    def num(x: float | None) -> str:
+        return "" if x is None else f"{x:.3f}"
+
+    lines = [
+        "| dataset | split | level | n (positives) | AUROC | AP | reference AUROC / AP | goal | time |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ref = " / ".join(x for x in (num(r.reference_auroc), num(r.reference_ap)) if x)
+        label = "NMI" if r.level == "story NMI" else ""
+        value = f"{num(r.auroc)} {label}".strip()
+        goal = (
+            ""
+            if r.goal is None
+            else (f"{r.goal:.2f} " + ("met" if r.auroc is not None and r.auroc >= r.goal else "not met"))
+        )
+        lines.append(
+            f"| {r.dataset} | {r.split} | {r.level} | {r.n} ({r.positives}) | {value} | {num(r.ap)} | "
+            f"{ref} | {goal} | {r.seconds:.1f} s |"
+        )
+    return "\n".join(lines)
