@@ -5,13 +5,11 @@ Sockets to anything but loopback are refused for the whole session (pytest-socke
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,10 +18,12 @@ import pytest
 import yaml
 
 from briefing.config import Config, load_config
-from briefing.samples.server import LoopbackServer, Reply, Request
-from briefing.samples.shapes import SampleArticle, ac_page, k2_feed, k2_page, wordpress_feed
+from briefing.samples import site
+from briefing.samples.server import LoopbackServer
+from briefing.samples.site import SampleSite, conditional, load_articles
 
-DATA = Path(__file__).parent / "data"
+__all__ = ["SampleSite", "conditional", "load_articles"]
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIXTURES = SHARED / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,82 +59,13 @@ def server() -> Iterator[LoopbackServer]:
         yield s
 
 
-def load_articles(publisher: str) -> list[SampleArticle]:
-    raw = json.loads((DATA / "articles.json").read_text(encoding="utf-8"))[publisher]
-    return [
-        SampleArticle(
-            path=a["path"],
-            title=a["title"],
-            authors=tuple(a["authors"]),
-            published=datetime.fromisoformat(a["published"]),
-            paragraphs=tuple(a["paragraphs"]),
-            categories=tuple(a.get("categories", ())),
-            post_id=a.get("post_id", 0),
-            series=a.get("series", ""),
-        )
-        for a in raw
-    ]
-
-
-def conditional(
-    body: bytes, content_type: str, etag: str = '"v1"', last_modified: str = "Fri, 20 Nov 2026 10:00:00 GMT"
-):  # type: ignore[no-untyped-def]
-    """A route that honours If-None-Match / If-Modified-Since the way WordPress does."""
-
-    def handler(req: Request) -> Reply:
-        if req.headers.get("if-none-match") == etag or req.headers.get("if-modified-since") == last_modified:
-            return Reply(304, {"ETag": etag})
-        return Reply(200, {"Content-Type": content_type, "ETag": etag, "Last-Modified": last_modified}, body)
-
-    return handler
-
-
-@dataclass
-class SampleSite:
-    """The sample site on a loopback server: a CACI K2 section feed and an AC WordPress feed, with pages."""
-
-    server: LoopbackServer
-    caci: list[SampleArticle] = field(default_factory=list)
-    ac: list[SampleArticle] = field(default_factory=list)
-    caci_feed: str = ""
-    ac_feed: str = ""
-
-    def page_paths(self) -> list[str]:
-        return [a.path for a in self.caci + self.ac]
-
-
 @pytest.fixture
 def sample_site(server: LoopbackServer) -> SampleSite:
     return make_sample_site(server)
 
 
 def make_sample_site(server: LoopbackServer) -> SampleSite:
-    site = SampleSite(server, load_articles("caci"), load_articles("ac"))
-    built = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-    base = server.base
-    site.caci_feed = server.route(
-        "/publications/analytical-articles.feed",
-        conditional(
-            k2_feed(base, "analytical-articles", "Analytical Articles", site.caci, built),
-            "application/rss+xml; charset=utf-8",
-        ),
-    )
-    site.ac_feed = server.route(
-        "/feed/",
-        conditional(
-            wordpress_feed(base, "Atlantic Council", "/feed/", site.ac, built, full_text=False),
-            "application/rss+xml; charset=UTF-8",
-            etag='"ac1"',
-        ),
-    )
-    for a in site.caci:
-        server.route(
-            a.path,
-            Reply(200, {"Content-Type": "text/html; charset=utf-8"}, k2_page(base, a, "Analytical Articles")),
-        )
-    for a in site.ac:
-        server.route(a.path, Reply(200, {"Content-Type": "text/html; charset=UTF-8"}, ac_page(base, a)))
-    return site
+    return site.sample_site(server)
 
 
 def write_config(

@@ -154,6 +154,38 @@ SETTINGS: tuple[Setting, ...] = (
         "Longest wait before retrying a failing feed (the wait doubles per consecutive error).",
         0.0,
     ),
+    Setting(
+        "settings.timezone",
+        "timezone",
+        "UTC",
+        "IANA time zone for report periods and schedules (weeks start Monday 00:00 local time).",
+    ),
+    Setting(
+        "settings.templates_dir",
+        "path",
+        None,
+        "A copy of the brief templates to use instead of the packaged ones (change the look, not the code).",
+    ),
+    Setting("report.title", "str", "Weekly brief", "Title on the cover and in the running header."),
+    Setting(
+        "report.render_timeout", "float", 120.0, "Wall-clock limit for rendering one PDF, in seconds.", 1.0
+    ),
+    Setting(
+        "report.render_memory_mb",
+        "int",
+        2048,
+        "Address-space limit of the PDF rendering process, in MiB.",
+        256,
+    ),
+    Setting("report.paper", "choice:A4,Letter", "A4", "Paper size of the PDF: A4 or Letter."),
+    Setting("report.key_items", "int", 8, "Findings listed under key developments.", 0),
+    Setting(
+        "report.max_entries",
+        "int",
+        60,
+        "Most entries in full; lower-scoring ones are listed in the appendix as below the cut.",
+        1,
+    ),
     Setting("corpus.paths", "paths", ["corpus"], "Files or folders holding the baseline corpus."),
     Setting(
         "corpus.split_after",
@@ -274,7 +306,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feeds[].timeout", "float", None, "Per-feed override of settings.timeout.", 0.1),
 )
 
-_SECTIONS = ("settings", "corpus", "analysis", "topics", "feeds")
+_SECTIONS = ("settings", "report", "corpus", "analysis", "topics", "feeds")
 
 
 @dataclass(frozen=True)
@@ -300,6 +332,8 @@ class Settings:
     extraction_memory_mb: int
     workers: int
     max_backoff_hours: float
+    timezone: str
+    templates_dir: Path | None
 
     @property
     def database(self) -> Path:
@@ -308,6 +342,16 @@ class Settings:
     @property
     def worker_count(self) -> int:
         return self.workers or (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    title: str = "Weekly brief"
+    render_timeout: float = 120.0
+    render_memory_mb: int = 2048
+    paper: str = "A4"
+    key_items: int = 8
+    max_entries: int = 60
 
 
 @dataclass(frozen=True)
@@ -331,6 +375,7 @@ class Config:
     feeds: tuple[FeedSource, ...]
     analysis: Params = DEFAULTS
     topics: tuple[WatchTopic, ...] = ()
+    report: ReportSettings = ReportSettings()
 
     def feed(self, name: str) -> FeedSource:
         for f in self.feeds:
@@ -390,7 +435,8 @@ def settings_reference() -> str:
     for s in SETTINGS:
         default = "required" if s.required else _show_default(s)
         env = f"`{s.env}`" if s.env else ""
-        rows.append(f"| `{s.key}` | {s.kind} | {default} | {env} | {s.help} |")
+        kind = s.kind.replace("choice:", "one of ").replace(",", ", ")
+        rows.append(f"| `{s.key}` | {kind} | {default} | {env} | {s.help} |")
     return "\n".join(rows)
 
 
@@ -501,6 +547,7 @@ class _Checker:
         settings = self.section("settings", raw.get("settings"), env)
         corpus = self.section("corpus", raw.get("corpus"), env)
         analysis = self.section("analysis", raw.get("analysis"), env)
+        report = self.section("report", raw.get("report"), env)
         feeds = self.feeds(raw.get("feeds"))
         topics = self.topics(raw.get("topics"))
         if self.problems:
@@ -510,6 +557,7 @@ class _Checker:
             settings=Settings(**settings),
             corpus=CorpusSettings(**corpus),
             analysis=Params(**analysis),
+            report=ReportSettings(**report),
             feeds=feeds,
             topics=topics,
         )
@@ -621,6 +669,12 @@ class _Checker:
     def value(self, where: str, spec: Setting, raw: Any, from_env: bool = False) -> Any:
         if raw is None:
             return None
+        if spec.kind.startswith("choice:"):
+            options = spec.kind.split(":", 1)[1].split(",")
+            if raw not in options:
+                self.problem(where, f"expected one of {', '.join(options)}, got {raw!r}")
+                return spec.default
+            return raw
         convert = _CONVERTERS[spec.kind]
         try:
             value = convert(self, raw, from_env)
@@ -710,6 +764,20 @@ def _as_url(_: _Checker, raw: Any, __: bool) -> str:
     return raw.strip()
 
 
+def _as_timezone(_: _Checker, raw: Any, __: bool) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(raw, str):
+        raise _Invalid(f"expected an IANA time zone name, got {raw!r}")
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(
+            f"{raw!r} is not a time zone this machine knows; use an IANA name such as Europe/Berlin"
+        ) from None
+    return raw
+
+
 def _as_patterns(c: _Checker, raw: Any, from_env: bool) -> list[str]:
     patterns = _as_list(c, raw, from_env)
     for p in patterns:
@@ -742,4 +810,5 @@ _CONVERTERS: dict[str, Callable[[_Checker, Any, bool], Any]] = {
     "url": _as_url,
     "patterns": _as_patterns,
     "networks": _as_networks,
+    "timezone": _as_timezone,
 }

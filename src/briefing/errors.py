@@ -10,6 +10,8 @@ propagates with its traceback. The CLI turns a `BriefingError` into one line on 
      +-- FetchError         one HTTP request failed (timeout, too large, blocked, HTTP status, ...)
      +-- FeedError          a body could not be read as a feed (not a feed, empty)
      +-- ExtractError       article extraction failed in its worker (timeout, crash, memory)
+     +-- RenderError        a brief could not be rendered (PDF layout failed, timed out, ran out of memory)
+     +-- DeliveryError      a brief could not be delivered (e-mail)
 
 Per-item failures (one feed, one article) are caught by the pipeline, recorded and reported; they never
 stop the other items. `Terminated` is not an error: it is how a run stopped by SIGTERM ends, like
@@ -81,6 +83,14 @@ class ExtractError(BriefingError):
     def __reduce__(self) -> tuple[type[ExtractError], tuple[str, str]]:
         # Crosses the worker-process boundary, so it must pickle with both arguments.
         return (type(self), (self.status, str(self)))
+
+
+class RenderError(BriefingError):
+    """A brief could not be rendered; nothing was written in place of the previous file."""
+
+
+class DeliveryError(BriefingError):
+    """A brief could not be delivered."""
 
 
 class Terminated(KeyboardInterrupt):

@@ -1,63 +1,84 @@
-"""Findings to and from plain JSON-ready dictionaries (stored, printed by `--json`, put in briefs)."""
+"""Dataclasses to and from JSON-ready data (stored findings, `--json` output, brief.json).
+
+Generic over our frozen dataclasses: datetimes become ISO strings, tuples lists; `from_data` rebuilds the
+exact objects from the type hints, so a brief read back renders the same document. A few fields take
+other names in JSON, as the public interface promises ("class", "new_entities").
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import dataclasses
+import types
+import typing
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
-from briefing.models import Finding, KnownSentence, NearDoc, NewName, Quote
+from briefing.models import Brief, Finding
+
+T = TypeVar("T")
+
+_RENAMES: dict[type, dict[str, str]] = {Finding: {"kind": "class", "new_names": "new_entities"}}
+
+
+def to_data(obj: Any) -> Any:
+    """JSON-ready data for a dataclass (recursively), datetime, tuple or plain value."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        renames = _RENAMES.get(type(obj), {})
+        return {renames.get(f.name, f.name): to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, tuple | list):
+        return [to_data(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: to_data(v) for k, v in obj.items()}
+    return obj
+
+
+def from_data(cls: type[T], data: Any) -> T:
+    """Rebuild an instance of `cls` from `to_data` output."""
+    return typing.cast(T, _build(cls, data))
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _build(hint: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _build(options[0], data)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], x) for x in data)
+        return tuple(_build(a, x) for a, x in zip(args, data, strict=True))
+    if hint is datetime:
+        return datetime.fromisoformat(data)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        renames = _RENAMES.get(hint, {})
+        hints = _hints(hint)
+        values = {}
+        for f in dataclasses.fields(hint):
+            key = renames.get(f.name, f.name)
+            if key in data:
+                values[f.name] = _build(hints[f.name], data[key])
+        return hint(**values)
+    return data
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
     """A finding as JSON-ready data; the field names are the public JSON interface."""
-    data = asdict(f)
-    data["class"] = data.pop("kind")
-    data["new_entities"] = data.pop("new_names")
-    for near in data["nearest"]:
-        near["date"] = near["date"].isoformat() if near["date"] else None
-    return data
+    return typing.cast(dict[str, Any], to_data(f))
 
 
 def finding_from_dict(data: dict[str, Any]) -> Finding:
-    def quote(q: dict[str, Any]) -> Quote:
-        known = q.get("known")
-        return Quote(
-            q["text"],
-            q["start"],
-            q["end"],
-            q.get("score", 0.0),
-            tuple(q.get("reasons", ())),
-            KnownSentence(**known) if known else None,
-        )
+    return from_data(Finding, data)
 
-    return Finding(
-        article_id=data["article_id"],
-        url=data["url"],
-        title=data["title"],
-        kind=data["class"],
-        score=data["score"],
-        nearest=tuple(
-            NearDoc(
-                n["doc_id"],
-                n["title"],
-                datetime.fromisoformat(n["date"]) if n["date"] else None,
-                n["similarity"],
-                n.get("origin", "corpus"),
-                n.get("url", ""),
-            )
-            for n in data["nearest"]
-        ),
-        new_sentences=tuple(quote(q) for q in data["new_sentences"]),
-        new_names=tuple(NewName(**n) for n in data["new_entities"]),
-        summary=tuple(quote(q) for q in data["summary"]),
-        key_terms=tuple(data["key_terms"]),
-        section=data["section"],
-        story=data.get("story", ""),
-        story_label=data.get("story_label", ""),
-        story_since=data.get("story_since", ""),
-        duplicate_of=data.get("duplicate_of"),
-        also_reported_by=tuple(data.get("also_reported_by", ())),
-        reasons=tuple(data.get("reasons", ())),
-        sentences=tuple(quote(q) for q in data.get("sentences", ())),
-    )
+
+def brief_from_dict(data: dict[str, Any]) -> Brief:
+    return from_data(Brief, data)

@@ -15,6 +15,8 @@ _EXPORTS = {
     "analyze": "briefing.pipeline.analysing",
     "baseline": "briefing.pipeline.analysing",
     "Progress": "briefing.pipeline.fetching",
+    "ReportResult": "briefing.pipeline.reporting",
+    "report": "briefing.pipeline.reporting",
     "check_feeds": "briefing.pipeline.fetching",
     "fetch": "briefing.pipeline.fetching",
     "run_async": "briefing.pipeline.fetching",
@@ -24,10 +26,12 @@ _EXPORTS = {
 __all__ = [
     "AnalysisReport",
     "Progress",
+    "ReportResult",
     "analyze",
     "baseline",
     "check_feeds",
     "fetch",
+    "report",
     "run_async",
     "select_feeds",
     "utc_now",
@@ -36,6 +40,7 @@ __all__ = [
 if TYPE_CHECKING:
     from briefing.pipeline.analysing import AnalysisReport, analyze, baseline
     from briefing.pipeline.fetching import Progress, check_feeds, fetch, run_async, select_feeds, utc_now
+    from briefing.pipeline.reporting import ReportResult, report
 
 
 def __getattr__(name: str) -> Any:

@@ -237,3 +237,13 @@ def ac_page(base: str, a: SampleArticle) -> bytes:
 </body>
 </html>
 """.encode()
+
+
+def stub_page(base: str, a: SampleArticle) -> bytes:
+    """What a bot-protection layer serves instead of the article: no article text at all."""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Just a moment...</title>
+<!-- SAMPLE DATA: a bot-check page standing in for {escape(a.url(base))} -->
+</head><body><div class="main-wrapper"><h1>Checking your browser before accessing the site.</h1>
+<p>Please verify you are a human. Enable JavaScript and cookies to continue.</p></div></body></html>
+""".encode()

@@ -1,0 +1,280 @@
+"""Assemble a period's brief from the analysis and the store: what a reader gets, in reading order.
+
+Key developments first, then the entries by watch topic and story, continuing coverage (repeats), feed
+health and activity, the method, and an appendix of everything left out with the reason. Only text and
+http(s) links go into a brief; nothing third-party is kept as markup.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from briefing.config import Config
+from briefing.models import (
+    Article,
+    Brief,
+    BriefCounts,
+    BriefEntry,
+    Dropped,
+    FeedHealth,
+    Finding,
+    KeyItem,
+    Method,
+    RepeatItem,
+    Section,
+    SourceActivity,
+    SourceHealth,
+    StoryGroup,
+)
+from briefing.period import Period
+from briefing.urls import is_http_url
+
+OTHER = "Other stories"
+_USUAL_WEEKS = 8
+_FAILED = frozenset(
+    {"no_text", "boilerplate", "short", "fetch_error", "timeout", "crashed", "memory", "failed"}
+)
+
+
+def safe_url(url: str) -> str:
+    """The URL if it is http(s), else "" (so it is shown as text, never as a link)."""
+    return url.strip() if is_http_url(url) else ""
+
+
+def assemble(
+    config: Config,
+    period: Period,
+    findings: Sequence[Finding],
+    articles: dict[int, Article],
+    others: Sequence[Article],
+    health: Sequence[FeedHealth],
+    history: Sequence[Article],
+    method: Method,
+    now: datetime,
+    *,
+    sample: bool = False,
+) -> Brief:
+    """The brief for `period`.
+
+    `articles` are the analysed articles by id; `others` the period's excluded or refused entries (for
+    the appendix); `history` the articles of the weeks before (for usual rates).
+    """
+    report = config.report
+    by_kind: dict[str, list[Finding]] = {k: [] for k in ("new", "development", "repeat", "duplicate")}
+    for f in findings:
+        by_kind[f.kind].append(f)
+    ranked = sorted(by_kind["new"] + by_kind["development"], key=lambda f: (-f.score, f.article_id))
+    shown, cut = ranked[: report.max_entries], ranked[report.max_entries :]
+    entries = {f.article_id: _entry(f, articles, config) for f in shown}
+    key = [
+        KeyItem(
+            entries[f.article_id].anchor,
+            f.title,
+            entries[f.article_id].publisher,
+            f.kind,
+            (f.new_sentences or f.summary or (None,))[0],
+            entries[f.article_id].url,
+        )
+        for f in shown[: report.key_items]
+    ]
+    dropped = [_duplicate(f, articles) for f in sorted(by_kind["duplicate"], key=lambda f: f.article_id)]
+    dropped += [
+        Dropped(
+            f.title,
+            safe_url(f.url),
+            _publisher(articles[f.article_id]),
+            "below the cut",
+            f"score {f.score:.2f}, under the {report.max_entries} entries shown in full",
+        )
+        for f in cut
+    ]
+    dropped += [_refused(a) for a in sorted(others, key=lambda a: (a.published, a.id))]
+    counts = BriefCounts(
+        articles=len(findings),
+        new=len(by_kind["new"]),
+        developments=len(by_kind["development"]),
+        repeats=len(by_kind["repeat"]),
+        duplicates=len(by_kind["duplicate"]),
+        sources=len({a.feed for a in articles.values()}),
+    )
+    days = _days(period)
+    return Brief(
+        title=report.title,
+        period_label=period.label,
+        period_text=period.describe(),
+        period_start=period.start,
+        period_end=period.end,
+        timezone=period.timezone,
+        generated=now,
+        sample=sample,
+        counts=counts,
+        key=tuple(key),
+        sections=_sections(config, shown, entries, period),
+        repeats=tuple(_repeat(f, articles) for f in sorted(by_kind["repeat"], key=lambda f: -f.score)),
+        dropped=tuple(dropped),
+        health=tuple(
+            _health(config, h, articles, history, period)
+            for h in health
+            if h.enabled or any(a.feed == h.name for a in articles.values())
+        ),
+        days=tuple(d.isoformat() for d in days),
+        activity=_activity(articles, days, period.timezone),
+        novelty=tuple(
+            (kind, _histogram([f.score for f in by_kind[kind]])) for kind in ("new", "development", "repeat")
+        ),
+        method=method,
+        paper=report.paper,
+    )
+
+
+def _publisher(a: Article) -> str:
+    return a.publisher or a.feed
+
+
+def _entry(f: Finding, articles: dict[int, Article], config: Config) -> BriefEntry:
+    a = articles[f.article_id]
+    builds_on = tuple(n for n in f.nearest[:2] if n.similarity >= config.analysis.new_story_similarity)
+    also = tuple(_repeat_of(articles[i]) for i in f.also_reported_by if i in articles)
+    note = ""
+    if a.text_source != "page":
+        note = (
+            f"Read from the feed's own text: {a.extraction_detail}"
+            if a.extraction_detail
+            else "Read from the feed's own text."
+        )
+    return BriefEntry(
+        article_id=a.id,
+        anchor=f"a{a.id}",
+        title=a.title or "(untitled)",
+        url=safe_url(a.url),
+        publisher=_publisher(a),
+        feed=a.feed,
+        authors=a.authors,
+        published=a.published,
+        kind=f.kind,
+        score=f.score,
+        new_sentences=f.new_sentences,
+        summary=f.summary,
+        new_names=f.new_names,
+        builds_on=builds_on if f.kind != "new" else (),
+        also_reported_by=also,
+        key_terms=f.key_terms,
+        text_note=note,
+    )
+
+
+def _repeat_of(a: Article) -> RepeatItem:
+    return RepeatItem(a.title or "(untitled)", safe_url(a.url), _publisher(a), a.published)
+
+
+def _repeat(f: Finding, articles: dict[int, Article]) -> RepeatItem:
+    a = articles[f.article_id]
+    near = f.nearest[0] if f.nearest else None
+    note = f"nothing material beyond “{near.title}”" if near else ""
+    return RepeatItem(a.title or "(untitled)", safe_url(a.url), _publisher(a), a.published, note)
+
+
+def _duplicate(f: Finding, articles: dict[int, Article]) -> Dropped:
+    a, kept = articles[f.article_id], articles.get(f.duplicate_of or -1)
+    detail = (
+        f"same story as “{kept.title}” ({_publisher(kept)}), kept as the best copy" if kept else "same story"
+    )
+    return Dropped(a.title or "(untitled)", safe_url(a.url), _publisher(a), "duplicate", detail)
+
+
+def _refused(a: Article) -> Dropped:
+    reason = {"excluded": "excluded URL", "blocked": "link refused"}.get(
+        a.extraction_status, a.extraction_status
+    )
+    return Dropped(a.title or "(untitled)", safe_url(a.url), _publisher(a), reason, a.extraction_detail)
+
+
+def _sections(
+    config: Config, shown: Sequence[Finding], entries: dict[int, BriefEntry], period: Period
+) -> tuple[Section, ...]:
+    by_section: dict[str, list[Finding]] = {}
+    for f in shown:
+        by_section.setdefault(f.section or OTHER, []).append(f)
+    order = [t.name for t in config.topics] + [OTHER]
+    first_day = period.first_day.isoformat()
+    sections = []
+    for n, title in enumerate(t for t in order if t in by_section):
+        stories: dict[str, list[Finding]] = {}
+        for f in by_section[title]:
+            stories.setdefault(f.story or f"article-{f.article_id}", []).append(f)
+        groups = [
+            StoryGroup(
+                id=sid,
+                label=members[0].story_label or members[0].title,
+                since=members[0].story_since,
+                continuing=bool(members[0].story_since) and members[0].story_since < first_day,
+                entries=tuple(
+                    entries[f.article_id] for f in sorted(members, key=lambda f: (-f.score, f.article_id))
+                ),
+            )
+            for sid, members in stories.items()
+        ]
+        groups.sort(key=lambda g: (-max(e.score for e in g.entries), g.id))
+        sections.append(Section(title, f"s{n + 1}", tuple(groups)))
+    return tuple(sections)
+
+
+def _health(
+    config: Config, h: FeedHealth, articles: dict[int, Article], history: Sequence[Article], period: Period
+) -> SourceHealth:
+    source = next((f for f in config.feeds if f.name == h.name), None)
+    items = [a for a in articles.values() if a.feed == h.name]
+    earlier = [
+        a for a in history if a.feed == h.name and period.start - timedelta(weeks=_USUAL_WEEKS) <= a.published
+    ]
+    usual = len(earlier) / _USUAL_WEEKS if h.last_success and h.last_success < period.start else None
+    failures = sum(1 for a in items if a.extraction_status in _FAILED)
+    notes = []
+    if not items:
+        when = f"since {h.last_new:%d %B %Y}" if h.last_new else "yet"
+        notes.append(f"no new items from {h.name} {when}")
+    if h.status in ("error", "gone", "rate_limited") and h.last_error:
+        notes.append(h.last_error)
+    if h.degraded_reason and h.status == "degraded":
+        notes.append(h.degraded_reason)
+    if h.redirect_target:
+        notes.append(f"permanently redirected to {h.redirect_target}")
+    return SourceHealth(
+        name=h.name,
+        publisher=source.publisher if source else "",
+        url=safe_url(h.url),
+        status=h.status,
+        items=len(items),
+        usual=usual,
+        last_success=h.last_success,
+        last_new=h.last_new,
+        last_error=h.last_error,
+        consecutive_errors=h.consecutive_errors,
+        extraction_failures=failures,
+        note="; ".join(notes),
+    )
+
+
+def _days(period: Period) -> list:  # type: ignore[type-arg]
+    first, last = period.first_day, period.last_day
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _activity(articles: dict[int, Article], days: Sequence, timezone: str) -> tuple[SourceActivity, ...]:  # type: ignore[type-arg]
+    tz = ZoneInfo(timezone)
+    index = {d: i for i, d in enumerate(days)}
+    per_source: dict[str, list[int]] = {}
+    for a in sorted(articles.values(), key=lambda a: a.id):
+        counts = per_source.setdefault(_publisher(a), [0] * len(days))
+        day = a.published.astimezone(tz).date()
+        if day in index:
+            counts[index[day]] += 1
+    return tuple(SourceActivity(name, tuple(c)) for name, c in sorted(per_source.items()))
+
+
+def _histogram(scores: Sequence[float]) -> tuple[int, ...]:
+    bins = Counter(min(9, int(s * 10)) for s in scores)
+    return tuple(bins.get(i, 0) for i in range(10))

@@ -1,0 +1,92 @@
+"""Delivery to the reports folder: a brief's files, the index of all briefs and their Atom feed.
+
+Every file is written atomically (temporary file, fsync, rename): a reader, a web server or a crash sees
+the previous complete file or the new one, never a part.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from briefing.models import Brief
+from briefing.render import render_template
+from briefing.serialize import brief_from_dict
+from briefing.write import atomic_write_bytes, atomic_write_text
+
+log = logging.getLogger(__name__)
+NAMES = {"pdf": "brief.pdf", "html": "brief.html", "json": "brief.json"}
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A brief as the index and the feed list it."""
+
+    label: str
+    title: str
+    period_text: str
+    generated: datetime
+    counts: str
+    files: tuple[tuple[str, str], ...]  # (format, relative path)
+
+
+def write_brief(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write a brief's files (format -> content) into `folder`; returns their paths in format order."""
+    written = []
+    for fmt in ("json", "html", "pdf"):
+        if fmt in files:
+            path = folder / NAMES[fmt]
+            atomic_write_bytes(path, files[fmt])
+            written.append(path)
+    return written
+
+
+def read_brief(folder: Path) -> Brief | None:
+    """The brief saved in `folder`, or None when there is none (or it cannot be read)."""
+    try:
+        return brief_from_dict(json.loads((folder / NAMES["json"]).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        if (folder / NAMES["json"]).exists():
+            log.warning("cannot read %s: %s", folder / NAMES["json"], e)
+        return None
+
+
+def listed(reports: Path) -> list[Listed]:
+    """Every brief in the reports folder, newest period first."""
+    out = []
+    for folder in (
+        sorted((p for p in reports.iterdir() if p.is_dir()), reverse=True) if reports.is_dir() else []
+    ):
+        brief = read_brief(folder)
+        if brief is None:
+            continue
+        c = brief.counts
+        files = tuple(
+            (fmt, f"{folder.name}/{name}") for fmt, name in NAMES.items() if (folder / name).exists()
+        )
+        out.append(
+            Listed(
+                brief.period_label,
+                brief.title,
+                brief.period_text,
+                brief.generated,
+                f"{c.new} new, {c.developments} developments, {c.articles} articles",
+                files,
+            )
+        )
+    out.sort(key=lambda b: (b.label, b.generated), reverse=True)
+    return out
+
+
+def update_index(reports: Path, templates_dir: Path | None, now: datetime) -> list[Path]:
+    """Rewrite reports/index.html (all briefs) and reports/feed.xml (an Atom feed of briefs)."""
+    briefs = listed(reports)
+    index = reports / "index.html"
+    feed = reports / "feed.xml"
+    atomic_write_text(index, render_template("index.html", templates_dir, briefs=briefs, now=now))
+    atomic_write_text(feed, render_template("feed.xml", templates_dir, briefs=briefs, now=now))
+    return [index, feed]

@@ -1,0 +1,71 @@
+"""Frozen dataclasses exchanged between the pipeline's stages. No I/O here.
+
+Datetimes are timezone-aware UTC. Ids are stable: a feed is known by its configured name, an entry by
+the key computed in `feeds.entry_key`, an article by its row id in the store, a baseline document by
+``<file>#<n>`` or ``article:<id>``.
+"""
+
+from briefing.models.analysis import BaselineDoc, Finding, KnownSentence, NearDoc, NewName, Quote
+from briefing.models.brief import (
+    Brief,
+    BriefCounts,
+    BriefEntry,
+    Dropped,
+    KeyItem,
+    Method,
+    RepeatItem,
+    Section,
+    SourceActivity,
+    SourceHealth,
+    StoryGroup,
+)
+from briefing.models.ingest import (
+    Article,
+    ArticleResult,
+    Entry,
+    ExtractedPage,
+    ExtractionOutcome,
+    FeedCheck,
+    FeedHealth,
+    FeedResult,
+    FeedSource,
+    FeedState,
+    FeedUpdate,
+    FetchReport,
+    Retrieved,
+    WatchTopic,
+)
+
+__all__ = [
+    "Article",
+    "ArticleResult",
+    "BaselineDoc",
+    "Brief",
+    "BriefCounts",
+    "BriefEntry",
+    "Dropped",
+    "Entry",
+    "ExtractedPage",
+    "ExtractionOutcome",
+    "FeedCheck",
+    "FeedHealth",
+    "FeedResult",
+    "FeedSource",
+    "FeedState",
+    "FeedUpdate",
+    "FetchReport",
+    "Finding",
+    "KeyItem",
+    "KnownSentence",
+    "Method",
+    "NearDoc",
+    "NewName",
+    "Quote",
+    "RepeatItem",
+    "Retrieved",
+    "Section",
+    "SourceActivity",
+    "SourceHealth",
+    "StoryGroup",
+    "WatchTopic",
+]

@@ -1,0 +1,149 @@
+"""The brief: what one period's report says, section by section (rendered as HTML, PDF and JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from briefing.models.analysis import NearDoc, NewName, Quote
+
+
+@dataclass(frozen=True)
+class BriefEntry:
+    """One article in the brief: its findings with everything a reader needs to judge and follow it."""
+
+    article_id: int
+    anchor: str
+    title: str
+    url: str  # http(s) only, else ""
+    publisher: str
+    feed: str
+    authors: tuple[str, ...]
+    published: datetime
+    kind: str
+    score: float
+    new_sentences: tuple[Quote, ...]
+    summary: tuple[Quote, ...]
+    new_names: tuple[NewName, ...]
+    builds_on: tuple[NearDoc, ...]
+    also_reported_by: tuple[RepeatItem, ...]
+    key_terms: tuple[str, ...]
+    text_note: str = ""  # set when the text is the feed's own (the page could not be used)
+
+
+@dataclass(frozen=True)
+class StoryGroup:
+    id: str
+    label: str
+    since: str  # ISO date the story was first seen
+    continuing: bool  # first seen before this period
+    entries: tuple[BriefEntry, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    anchor: str
+    stories: tuple[StoryGroup, ...]
+
+    @property
+    def entries(self) -> tuple[BriefEntry, ...]:
+        return tuple(e for s in self.stories for e in s.entries)
+
+
+@dataclass(frozen=True)
+class KeyItem:
+    anchor: str
+    title: str
+    publisher: str
+    kind: str
+    quote: Quote | None
+    url: str
+
+
+@dataclass(frozen=True)
+class RepeatItem:
+    title: str
+    url: str
+    publisher: str
+    published: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Dropped:
+    title: str
+    url: str
+    publisher: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    publisher: str
+    url: str
+    status: str
+    items: int  # this period
+    usual: float | None  # mean items per week over the eight weeks before
+    last_success: datetime | None
+    last_new: datetime | None
+    last_error: str | None
+    consecutive_errors: int
+    extraction_failures: int
+    note: str  # silence, redirects, degradation: what the reader should know
+
+
+@dataclass(frozen=True)
+class SourceActivity:
+    """Articles per day for one source (for the activity chart)."""
+
+    name: str
+    per_day: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class BriefCounts:
+    articles: int
+    new: int
+    developments: int
+    repeats: int
+    duplicates: int
+    sources: int
+
+
+@dataclass(frozen=True)
+class Method:
+    corpus_documents: int
+    briefed_articles: int
+    first: datetime | None
+    last: datetime | None
+    new_story_similarity: float
+    development_novelty: float
+    baseline_key: str
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A period's brief. Rendering it again gives the same document (it is saved as brief.json)."""
+
+    title: str
+    period_label: str
+    period_text: str
+    period_start: datetime
+    period_end: datetime
+    timezone: str
+    generated: datetime
+    sample: bool
+    counts: BriefCounts
+    key: tuple[KeyItem, ...]
+    sections: tuple[Section, ...]
+    repeats: tuple[RepeatItem, ...]
+    dropped: tuple[Dropped, ...]
+    health: tuple[SourceHealth, ...]
+    days: tuple[str, ...]  # ISO dates of the period, for the activity chart
+    activity: tuple[SourceActivity, ...]
+    novelty: tuple[tuple[str, tuple[int, ...]], ...]  # per class, counts of scores in ten bins
+    method: Method
+    paper: str = "A4"

@@ -1,0 +1,114 @@
+"""Report periods: ISO weeks (or explicit ranges) whose boundaries are local midnights in the configured
+time zone, held as UTC instants. Consecutive weeks share a boundary, so no article falls in two briefs or
+none, across daylight-saving changes too. Pure functions of their inputs and `now`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from briefing.errors import ConfigError
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in UTC; `label` names it ("2026-W47", or "2026-11-16_2026-11-19" for a range)."""
+
+    label: str
+    start: datetime
+    end: datetime
+    timezone: str
+
+    @property
+    def first_day(self) -> date:
+        return self.start.astimezone(ZoneInfo(self.timezone)).date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end.astimezone(ZoneInfo(self.timezone)) - timedelta(microseconds=1)).date()
+
+    def describe(self) -> str:
+        """e.g. "Week 47, 2026: 16–22 November 2026"."""
+        first, last = self.first_day, self.last_day
+        span = _span(first, last)
+        if _WEEK.match(self.label):
+            year, week = self.label.split("-W")
+            return f"Week {int(week)}, {year}: {span}"
+        return span
+
+
+def _span(first: date, last: date) -> str:
+    if first == last:
+        return f"{first.day} {first:%B %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {first:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name`; raises `ConfigError` if this machine does not know it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "settings.timezone",
+            [f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin or UTC"],
+        ) from None
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    # zoneinfo resolves a midnight that does not exist (a DST gap) forward, and picks the first of two.
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def iso_week(year: int, week: int, timezone: str) -> Period:
+    """The ISO week, Monday 00:00 to the next Monday 00:00 local time."""
+    tz = zone(timezone)
+    try:
+        monday = date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ConfigError("--period", [f"{year}-W{week:02d} is not an ISO week"]) from None
+    return Period(
+        f"{year}-W{week:02d}",
+        _local_midnight(monday, tz),
+        _local_midnight(monday + timedelta(days=7), tz),
+        timezone,
+    )
+
+
+def last_complete_week(now: datetime, timezone: str) -> Period:
+    """The latest ISO week that has ended at `now`, in `timezone`."""
+    today = now.astimezone(zone(timezone)).date()
+    previous = today - timedelta(days=today.isoweekday() + 6)  # the Monday of last week
+    year, week, _ = previous.isocalendar()
+    return iso_week(year, week, timezone)
+
+
+def week_containing(moment: datetime, timezone: str) -> Period:
+    day = moment.astimezone(zone(timezone)).date()
+    year, week, _ = day.isocalendar()
+    return iso_week(year, week, timezone)
+
+
+def parse_period(text: str, timezone: str) -> Period:
+    """A period from "2026-W47"; raises `ConfigError` otherwise."""
+    m = _WEEK.match(text.strip())
+    if not m:
+        raise ConfigError("--period", [f"{text!r} is not an ISO week such as 2026-W47"])
+    return iso_week(int(m.group(1)), int(m.group(2)), timezone)
+
+
+def between(since: date, until: date, timezone: str) -> Period:
+    """The days since..until inclusive, local midnights."""
+    if until < since:
+        raise ConfigError("--until", [f"{until} is before {since}"])
+    tz = zone(timezone)
+    label = f"{since.isoformat()}_{until.isoformat()}"
+    return Period(label, _local_midnight(since, tz), _local_midnight(until + timedelta(days=1), tz), timezone)

@@ -1,0 +1,125 @@
+"""A period's brief: analyse, assemble, render, write to the reports folder, mark its articles briefed.
+
+A brief already written for a period is rendered again from its brief.json, so re-rendering a past
+period gives the same content; `refresh` analyses the period anew. Rendering happens before anything is
+written, so a failed render leaves last week's files and this week's previous files untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from briefing.brief import assemble
+from briefing.config import Config
+from briefing.deliver import read_brief, update_index, write_brief
+from briefing.lock import RunLock
+from briefing.models import Brief, Method
+from briefing.period import Period
+from briefing.pipeline.analysing import analyze_in
+from briefing.pipeline.fetching import Clock, utc_now
+from briefing.render import render_html, render_pdf
+from briefing.serialize import to_data
+from briefing.store import Store
+
+log = logging.getLogger(__name__)
+FORMATS = ("pdf", "html", "json")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    brief: Brief
+    files: list[Path]
+    index: list[Path]
+    reused: bool  # rendered from the saved brief.json
+
+
+def report(
+    config: Config,
+    period: Period,
+    *,
+    formats: Sequence[str] = FORMATS,
+    output: Path | None = None,
+    refresh: bool = False,
+    sample: bool = False,
+    clock: Clock = utc_now,
+) -> ReportResult:
+    """Write the brief for `period` into `output` (default settings.reports_dir)/<period>/.
+
+    Holds the run lock. Raises `RenderError` when rendering fails (nothing is written then),
+    `RunLockedError`, `StorageError`.
+    """
+    settings = config.settings
+    reports = output or settings.reports_dir
+    folder = reports / period.label
+    with RunLock(settings.data_dir), Store.open(settings.database) as store:
+        now = clock()
+        run_id = store.begin_run("report", now)
+        try:
+            saved = None if refresh else read_brief(folder)
+            brief = saved or build(config, store, period, now, sample=sample)
+            files = render(config, brief, formats)
+            written = write_brief(folder, files)
+            if saved is None:
+                # Everything the brief covered (entries, repeats, duplicates, the appendix) is now known.
+                store.mark_briefed([a.id for a in store.articles(since=period.start, until=period.end)], now)
+            index = update_index(reports, settings.templates_dir, now)
+        except BaseException:
+            store.finish_run(run_id, "failed", {"period": period.label}, clock())
+            raise
+        store.finish_run(run_id, "ok", {"period": period.label, "files": [str(p) for p in written]}, clock())
+    return ReportResult(brief, written, index, saved is not None)
+
+
+def build(config: Config, store: Store, period: Period, now: datetime, *, sample: bool = False) -> Brief:
+    """Analyse the period (reusing stored findings) and assemble its brief."""
+    analysis = analyze_in(store, config, since=period.start, until=period.end, clock=lambda: now)
+    others = [
+        a
+        for a in store.articles(since=period.start, until=period.end, include_excluded=True)
+        if a.extraction_status == "excluded"
+    ]
+    history = store.articles(since=period.start - timedelta(weeks=8), until=period.start)
+    method = Method(
+        corpus_documents=analysis.corpus_docs,
+        briefed_articles=analysis.briefed_docs,
+        first=analysis.baseline_first,
+        last=analysis.baseline_last,
+        new_story_similarity=config.analysis.new_story_similarity,
+        development_novelty=config.analysis.development_novelty,
+        baseline_key=analysis.baseline_key,
+    )
+    return assemble(
+        config,
+        period,
+        analysis.findings,
+        analysis.articles,
+        others,
+        store.feed_health(config.feeds, now),
+        history,
+        method,
+        now,
+        sample=sample,
+    )
+
+
+def render(config: Config, brief: Brief, formats: Sequence[str]) -> dict[str, bytes]:
+    """The brief's files by format, all rendered before any is written."""
+    out: dict[str, bytes] = {}
+    templates = config.settings.templates_dir
+    if "json" in formats:
+        out["json"] = (
+            json.dumps(to_data(brief), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        ).encode()
+    if "html" in formats:
+        out["html"] = render_html(brief, templates).encode()
+    if "pdf" in formats:
+        html = render_html(brief, templates, for_pdf=True)
+        out["pdf"] = render_pdf(
+            html, brief.paper, timeout=config.report.render_timeout, memory_mb=config.report.render_memory_mb
+        )
+    return out

@@ -1,0 +1,164 @@
+"""Brief -> HTML (Jinja2) and PDF (WeasyPrint). The only jinja2 and weasyprint imports.
+
+Safety (RELIABILITY.md section D): autoescaping is forced on whatever the template's file name; briefs
+carry only text and http(s) links; the PDF renderer is given every stylesheet as a string and a URL
+fetcher that refuses everything but `data:` (our fonts), with redirects off; the PDF is rendered in a
+worker process with a wall-clock and memory limit, so a pathological document costs the render, not
+the machine.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from briefing import __version__
+from briefing.charts import activity_chart, novelty_chart
+from briefing.errors import RenderError
+from briefing.models import Brief
+from briefing.testing_hooks import crash_point
+
+log = logging.getLogger(__name__)
+
+BRIEF_TEMPLATE = "brief.html"
+STYLESHEET = "brief.css"
+_FONTS = (
+    ("IBM Plex Serif", 400, "normal", "IBMPlexSerif-Regular.woff"),
+    ("IBM Plex Serif", 400, "italic", "IBMPlexSerif-Italic.woff"),
+    ("IBM Plex Serif", 600, "normal", "IBMPlexSerif-SemiBold.woff"),
+    ("IBM Plex Serif", 600, "italic", "IBMPlexSerif-SemiBoldItalic.woff"),
+    ("IBM Plex Sans", 400, "normal", "IBMPlexSans-Regular.woff"),
+    ("IBM Plex Sans", 600, "normal", "IBMPlexSans-SemiBold.woff"),
+    ("IBM Plex Sans", 700, "normal", "IBMPlexSans-Bold.woff"),
+)
+
+
+def packaged_templates() -> Path:
+    """The templates shipped in the wheel, or the repository's `templates/` in a development install."""
+    packaged = resources.files("briefing").joinpath("templates")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def environment(templates_dir: Path | None = None) -> jinja2.Environment:
+    """The Jinja environment: the user's templates first, then ours; autoescaping always on."""
+    folders = [str(p) for p in (templates_dir, packaged_templates()) if p is not None]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        autoescape=True,  # forced: select_autoescape() would miss "brief.html.j2"
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["day"] = _day
+    env.filters["http_only"] = _http_only
+    env.globals["version"] = __version__
+    return env
+
+
+def _when(value: datetime | None, timezone: str = "UTC") -> str:
+    if value is None:
+        return "never"
+    from zoneinfo import ZoneInfo
+
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{local.day} {local:%B %Y, %H:%M} {local:%Z}"
+
+
+def _day(value: datetime | None) -> str:
+    return "" if value is None else f"{value.day} {value:%b %Y}"
+
+
+def _http_only(url: str) -> str:
+    """Belt and braces: a link target that is not http(s) becomes empty (the template then shows text)."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+def render_html(brief: Brief, templates_dir: Path | None = None, *, for_pdf: bool = False) -> str:
+    """The brief as one self-contained HTML document (inline CSS and SVG, no scripts)."""
+    env = environment(templates_dir)
+    return env.get_template(BRIEF_TEMPLATE).render(
+        brief=brief,
+        for_pdf=for_pdf,
+        activity=activity_chart(brief.days, brief.activity),
+        novelty=novelty_chart(brief.novelty),
+        tz=brief.timezone,
+    )
+
+
+def render_template(name: str, templates_dir: Path | None = None, **context: Any) -> str:
+    return environment(templates_dir).get_template(name).render(**context)
+
+
+@cache
+def font_faces() -> str:
+    """@font-face rules with the bundled fonts as data: URLs (the only URLs the PDF renderer accepts)."""
+    folder = resources.files("briefing").joinpath("fonts")
+    rules = []
+    for family, weight, style, file in _FONTS:
+        data = base64.b64encode(folder.joinpath(file).read_bytes()).decode("ascii")
+        rules.append(
+            f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
+            f'src: url("data:font/woff;base64,{data}") format("woff"); }}'
+        )
+    return "\n".join(rules)
+
+
+def pdf_bytes(html: str, paper: str = "A4") -> bytes:
+    """Render `html` to PDF bytes. Runs in a worker (see `workers.py`); fetches nothing.
+
+    Raises `RenderError` when the document cannot be laid out (for example nesting too deep).
+    """
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
+
+    crash_point("during_render")
+
+    class DenyAllFetcher(URLFetcher):  # type: ignore[misc]
+        """Refuses every URL but data: (our embedded fonts); redirects are never followed."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url.startswith("data:"):
+                raise ValueError(f"briefing renders no external resource: {url[:80]}")
+            return super().fetch(url, headers)
+
+    fetcher = DenyAllFetcher(allowed_protocols=["data"], allow_redirects=False)
+    page = f"@page {{ size: {'letter' if paper.lower() == 'letter' else 'A4'}; }}"
+    fonts = FontConfiguration()  # @font-face rules only take effect through a shared FontConfiguration
+    try:
+        document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
+        css = font_faces() + "\n" + page
+        stylesheets = [weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=fonts)]
+        return bytes(
+            document.write_pdf(
+                stylesheets=stylesheets, font_config=fonts, pdf_tags=True, uncompressed_pdf=False
+            )
+        )
+    except RecursionError:
+        raise RenderError("the document is nested too deeply to lay out") from None
+
+
+def render_pdf(html: str, paper: str, *, timeout: float, memory_mb: int) -> bytes:
+    """`pdf_bytes` in a worker process with a deadline and a memory limit; raises `RenderError`."""
+    import asyncio
+
+    from briefing.errors import ExtractError
+    from briefing.workers import WorkerPool
+
+    pool = WorkerPool(1, timeout, memory_mb)
+    try:
+        return asyncio.run(pool.run(pdf_bytes, html, paper))
+    except ExtractError as e:
+        raise RenderError(f"PDF rendering failed: {e}") from None
+    finally:
+        pool.close()
