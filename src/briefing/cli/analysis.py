@@ -1,0 +1,243 @@
+"""Commands about the baseline and the analysis: analyze, corpus, eval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from briefing.cli.app import (
+    _context,
+    _errors,
+    _print_json,
+    cli,
+    common,
+    parse_when,
+)
+from briefing.errors import ConfigError
+
+if TYPE_CHECKING:
+    pass
+
+
+# ---- analysis ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--since", default="7d", show_default=True, help="Articles published on or after this.")
+@click.option("--until", help="Articles published before this (default: now).")
+@click.option("--all-sentences", is_flag=True, help="Also give every sentence with its novelty score.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common
+def analyze(
+    since: str,
+    until: str | None,
+    all_sentences: bool,
+    as_json: bool,
+    config_path: Path | None,
+    debug: bool | None,
+) -> None:
+    """Say what is new in the stored articles, compared with the baseline.
+
+    Each article is a new story, a development of a known one, a repeat, or a duplicate of another
+    article of the period; new information is quoted with its position in the article.
+
+    \b
+    Example:  briefing analyze --since 2026-11-16 --json
+    """
+    ctx = _context(config_path, debug)
+    with _errors(ctx):
+        from briefing.pipeline import analyze as run_analysis
+        from briefing.serialize import finding_to_dict
+
+        config = ctx.config()
+        since_at = parse_when(since)
+        assert since_at is not None
+        report = run_analysis(config, since=since_at, until=parse_when(until), all_sentences=all_sentences)
+        if as_json:
+            _print_json(
+                {
+                    "since": report.since.isoformat(),
+                    "until": report.until.isoformat(),
+                    "baseline": {
+                        "key": report.baseline_key,
+                        "corpus_documents": report.corpus_docs,
+                        "briefed_articles": report.briefed_docs,
+                    },
+                    "findings": [finding_to_dict(f) for f in report.findings],
+                }
+            )
+            return
+        if not report.findings:
+            click.echo(f"No stored articles published since {report.since:%Y-%m-%d}; run `briefing fetch`.")
+            return
+        for f in report.findings:
+            article = report.articles[f.article_id]
+            click.echo(
+                f"{f.kind.upper():<12} {f.score:.2f}  {f.title}  [{article.publisher or article.feed}]"
+            )
+            if f.duplicate_of:
+                click.echo(f"             same story as article {f.duplicate_of}")
+            for q in f.new_sentences[:3]:
+                click.echo(f"             + “{q.text}”")
+            if f.new_names:
+                click.echo("             new names: " + ", ".join(n.name for n in f.new_names))
+            if f.nearest and f.kind in ("development", "repeat"):
+                near = f.nearest[0]
+                click.echo(f"             builds on: {near.title} ({near.similarity:.2f})")
+        counts = {
+            k: sum(1 for f in report.findings if f.kind == k)
+            for k in ("new", "development", "repeat", "duplicate")
+        }
+        click.echo(
+            f"{len(report.findings)} articles: "
+            + ", ".join(f"{n} {k}" for k, n in counts.items())
+            + f"; baseline {report.corpus_docs} corpus documents and {report.briefed_docs} briefed articles"
+        )
+
+
+@cli.group()
+def corpus() -> None:
+    """The baseline corpus: what the reader already knows."""
+
+
+@corpus.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common
+def corpus_list(as_json: bool, config_path: Path | None, debug: bool | None) -> None:
+    """List the baseline documents (id, title, author, date, words, source file)."""
+    ctx = _context(config_path, debug)
+    with _errors(ctx):
+        from briefing.corpus import SplitRules, load_corpus
+
+        config = ctx.config()
+        docs = load_corpus(config.corpus.paths, SplitRules.of(config.corpus))
+        if as_json:
+            _print_json(
+                {
+                    "documents": [
+                        {
+                            "id": d.id,
+                            "title": d.title,
+                            "authors": list(d.authors),
+                            "date": d.date.date().isoformat() if d.date else None,
+                            "words": d.words,
+                            "source": d.source,
+                        }
+                        for d in docs
+                    ]
+                }
+            )
+            return
+        for d in docs:
+            date = f"{d.date:%Y-%m-%d}" if d.date else "undated   "
+            authors = ", ".join(d.authors) or "-"
+            click.echo(f"{d.id:<34} {date}  {d.words:>5}w  {d.title or '(untitled)'}  [{authors}]")
+        click.echo(f"{len(docs)} documents in {', '.join(str(p) for p in config.corpus.paths)}")
+
+
+@corpus.command("show")
+@click.argument("doc_id")
+@common
+def corpus_show(doc_id: str, config_path: Path | None, debug: bool | None) -> None:
+    """Print one baseline document as the analysis reads it."""
+    ctx = _context(config_path, debug)
+    with _errors(ctx):
+        from briefing.corpus import SplitRules, load_corpus
+
+        config = ctx.config()
+        docs = {d.id: d for d in load_corpus(config.corpus.paths, SplitRules.of(config.corpus))}
+        if doc_id not in docs:
+            raise ConfigError("corpus", [f"no document {doc_id!r}; see `briefing corpus list`"])
+        d = docs[doc_id]
+        click.echo(
+            f"id:      {d.id}\ntitle:   {d.title or '(untitled)'}\nauthors: {', '.join(d.authors) or '-'}"
+        )
+        click.echo(f"date:    {d.date:%Y-%m-%d}" if d.date else "date:    (none)")
+        click.echo(f"source:  {d.source}\nwords:   {d.words}\n")
+        click.echo(d.text)
+
+
+@corpus.command("add")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@common
+def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | None) -> None:
+    """Copy documents (text, Markdown, HTML, PDF) into the corpus folder and list what they add.
+
+    \b
+    Example:  briefing corpus add ~/reading/caucasus-report.pdf
+    """
+    ctx = _context(config_path, debug)
+    with _errors(ctx):
+        from briefing.corpus import SplitRules, add_files, read_text, split_document
+
+        config = ctx.config()
+        folder = next((p for p in config.corpus.paths if p.is_dir() or not p.suffix), config.corpus.paths[0])
+        rules = SplitRules.of(config.corpus)
+        for path in paths:  # read first: a file we cannot read is refused before anything is copied
+            read_text(path)
+        written = add_files(list(paths), folder)
+        for target in written:
+            docs = split_document(read_text(target), target.name, rules)
+            click.echo(f"added {target} ({len(docs)} documents)")
+        if not written:
+            click.echo("Nothing new: these files are already in the corpus.")
+
+
+@cli.command("eval")
+@click.option(
+    "--dataset", type=click.Choice(["ecbplus", "mstream", "dlnd", "all"]), default="all", show_default=True
+)
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "test", "all"]),
+    default="test",
+    show_default=True,
+    help="ECB+ topics to report (tuning used train and dev only).",
+)
+@click.option(
+    "--data", type=click.Path(file_okay=False, path_type=Path), help="Data folder (default ../shared/data)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common
+def eval_command(
+    dataset: str, split: str, data: Path | None, as_json: bool, config_path: Path | None, debug: bool | None
+) -> None:
+    """Measure the analysis on public labelled data (ECB+, MStream, TAP-DLND) beside reference numbers.
+
+    \b
+    Example:  briefing eval --dataset ecbplus --split test
+    """
+    ctx = _context(config_path, debug)
+    with _errors(ctx):
+        from briefing.evaluation import runner
+
+        root = data or _default_data()
+        rows = []
+        wanted = ("ecbplus", "mstream", "dlnd") if dataset == "all" else (dataset,)
+        folders = {"ecbplus": "ecbplus", "mstream": "mstream-news", "dlnd": "tap-dlnd-sports-slice"}
+        for name in wanted:
+            folder = root / folders[name]
+            if not folder.is_dir():
+                raise ConfigError(str(folder), [f"{name} data not found; pass --data DIR"])
+            if name == "ecbplus":
+                rows += runner.evaluate_ecbplus(folder, split)
+            elif name == "mstream":
+                rows += runner.evaluate_mstream(folder)
+            else:
+                rows += runner.evaluate_dlnd(folder)
+        if as_json:
+            _print_json({"rows": runner.as_dicts(rows)})
+        else:
+            click.echo(runner.table(rows))
+
+
+def _default_data() -> Path:
+    for candidate in (
+        Path.cwd().parent / "shared" / "data",
+        Path(__file__).resolve().parents[3] / "shared" / "data",
+    ):
+        if candidate.is_dir():
+            return candidate
+    return Path.cwd().parent / "shared" / "data"

@@ -1,0 +1,150 @@
+"""The shared parts of the command line: the root group, --config/--debug, errors to exit codes.
+
+Exit codes: 0 done (a run that completed, even with some feeds failing), 1 failed (or --strict and a
+feed failed), 2 usage or configuration error, 75 another run holds the lock, 130/143 interrupted by
+SIGINT/SIGTERM. Errors are one line on stderr; `--debug` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from briefing import __version__
+from briefing.errors import BriefingError, ConfigError, RunLockedError, Terminated
+
+if TYPE_CHECKING:
+    from briefing.config import Config
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _on_sigterm(signum: int, frame: object) -> NoReturn:
+    # Outside asyncio runs (which cancel at a safe point instead), stop where we are: every write is
+    # one transaction, so nothing half-done is kept.
+    raise Terminated
+
+
+def main() -> None:
+    """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    cli.main(prog_name="briefing", standalone_mode=True)
+
+
+def common(fn: F) -> F:
+    """--config and --debug on every command (they are also accepted before the command)."""
+    fn = click.option("--debug", is_flag=True, default=None, help="Show debug logs and tracebacks.")(fn)
+    fn = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Configuration file (default: $BRIEFING_CONFIG, else ./feeds.yaml).",
+    )(fn)
+    return fn
+
+
+class Context:
+    def __init__(self, config_path: Path | None, debug: bool) -> None:
+        self.config_path = config_path
+        self.debug = debug
+
+    def config(self) -> Config:
+        from briefing.config import load_config
+
+        return load_config(self.config_path)
+
+
+def _context(config_path: Path | None, debug: bool | None) -> Context:
+    parent = click.get_current_context().find_object(Context)
+    ctx = Context(
+        config_path or (parent.config_path if parent else None),
+        bool(debug) or bool(parent and parent.debug),
+    )
+    _setup_logging(ctx.debug)
+    return ctx
+
+
+def _setup_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if debug else "briefing: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+@contextmanager
+def _errors(ctx: Context) -> Iterator[None]:
+    """Turn library errors into one line on stderr and a documented exit code."""
+    try:
+        yield
+    except ConfigError as e:
+        for line in str(e).splitlines():
+            click.echo(f"briefing: error: {line}", err=True)
+        _exit(ctx, e, EXIT_USAGE)
+    except RunLockedError as e:
+        click.echo(f"briefing: {e}", err=True)
+        _exit(ctx, e, EXIT_LOCKED)
+    except BriefingError as e:
+        click.echo(f"briefing: error: {e}", err=True)
+        _exit(ctx, e, EXIT_FAILED)
+    except Terminated:
+        click.echo("briefing: stopped by SIGTERM; completed work is saved", err=True)
+        sys.exit(128 + signal.SIGTERM)
+    except KeyboardInterrupt:
+        click.echo("briefing: interrupted; completed work is saved", err=True)
+        sys.exit(128 + signal.SIGINT)
+
+
+def _exit(ctx: Context, error: BaseException, code: int) -> NoReturn:
+    if ctx.debug:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="briefing")
+@common
+@click.pass_context
+def cli(click_ctx: click.Context, config_path: Path | None, debug: bool | None) -> None:
+    """Watch regional analysis feeds and brief you on what is genuinely new.
+
+    \b
+    Start with:  briefing fetch          fetch every enabled feed in ./feeds.yaml
+                 briefing articles       list what is stored
+                 briefing status         feed health
+    """
+    click_ctx.obj = Context(config_path, bool(debug))
+
+
+def parse_when(value: str | None, now: datetime | None = None) -> datetime | None:
+    """YYYY-MM-DD, an ISO datetime, or a span back from now such as 7d, 2w, 12h (UTC)."""
+    if value is None:
+        return None
+    now = now or datetime.now(UTC)
+    text = value.strip().lower()
+    units = {"h": "hours", "d": "days", "w": "weeks"}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD, an ISO datetime, or 7d / 2w / 12h") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
