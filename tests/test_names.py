@@ -93,3 +93,12 @@ def test_headlines_in_title_case_give_no_spurious_names() -> None:
         ("Armenia", "place"),
         ("Azerbaijan", "place"),
     ]
+
+
+def test_an_and_inside_an_institution_name_does_not_split_it() -> None:
+    found = [
+        n for n, _ in names("The European Bank for Reconstruction and Development will lend to Georgia.")
+    ]
+    assert "European Bank for Reconstruction and Development" in found and "Development" not in found
+    found = [n for n, _ in names("Officials said Armenia and Azerbaijan signed the deal in Washington.")]
+    assert {"Armenia", "Azerbaijan", "Washington"} <= set(found)

@@ -39,6 +39,15 @@ _FAILED = frozenset(
 )
 
 
+def _interleave(new: list[Finding], developments: list[Finding]) -> list[Finding]:
+    """New stories and developments alternately, each by score: their scores measure different things
+    (everything is new in a new story), so neither class crowds the other out of the key items."""
+    out: list[Finding] = []
+    for i in range(max(len(new), len(developments))):
+        out += new[i : i + 1] + developments[i : i + 1]
+    return out
+
+
 def safe_url(url: str) -> str:
     """The URL if it is http(s), else "" (so it is shown as text, never as a link)."""
     return url.strip() if is_http_url(url) else ""
@@ -66,7 +75,10 @@ def assemble(
     by_kind: dict[str, list[Finding]] = {k: [] for k in ("new", "development", "repeat", "duplicate")}
     for f in findings:
         by_kind[f.kind].append(f)
-    ranked = sorted(by_kind["new"] + by_kind["development"], key=lambda f: (-f.score, f.article_id))
+    ranked = _interleave(
+        sorted(by_kind["new"], key=lambda f: (-f.score, f.article_id)),
+        sorted(by_kind["development"], key=lambda f: (-f.score, f.article_id)),
+    )
     shown, cut = ranked[: report.max_entries], ranked[report.max_entries :]
     entries = {f.article_id: _entry(f, articles, config) for f in shown}
     key = [
@@ -187,7 +199,7 @@ def _duplicate(f: Finding, articles: dict[int, Article]) -> Dropped:
 
 def _refused(a: Article) -> Dropped:
     reason = {"excluded": "excluded URL", "blocked": "link refused"}.get(
-        a.extraction_status, a.extraction_status
+        a.extraction_status, "no text yet" if not a.text.strip() else a.extraction_status
     )
     return Dropped(a.title or "(untitled)", safe_url(a.url), _publisher(a), reason, a.extraction_detail)
 

@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from briefing.config import CorpusSettings
@@ -95,6 +96,14 @@ def _markdown_to_text(text: str) -> str:
     text = re.sub(r"^#{1,6}\s*", "", text, flags=re.MULTILINE)
     text = re.sub(r"(\*\*|__|`)", "", text)
     return text
+
+
+def packaged_corpus() -> Path:
+    """The seed corpus shipped in the wheel, or the repository's `corpus/` in a development install."""
+    packaged = resources.files("briefing").joinpath("corpus")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "corpus"
 
 
 def corpus_files(paths: Iterable[Path]) -> list[Path]:

@@ -185,7 +185,11 @@ def _finding(
         _quote(s, sc, f, score.context)
         for s, sc, f in zip(score.spans, score.sentence_scores, score.features, strict=True)
     ]
-    new = [q for q in quotes if q.score >= params.novel_sentence] if score.kind != "repeat" else []
+    new = (
+        [q for q in quotes if q.score >= params.novel_sentence and not _author_note(q.text, article.authors)]
+        if score.kind != "repeat"
+        else []
+    )
     ranked = sorted(new, key=lambda q: (-q.score, q.start))[: params.max_quotes]
     return Finding(
         article_id=article.id,
@@ -206,6 +210,15 @@ def _finding(
         reasons=_reasons(score, nearest),
         sentences=tuple(quotes) if all_sentences else (),
     )
+
+
+def _author_note(text: str, authors: Sequence[str]) -> bool:
+    """ "Jane Roe is a senior fellow at ...": the author's biography, never news."""
+    for author in authors:
+        rest = text[len(author) :].lstrip() if author and text.startswith(author) else ""
+        if rest.startswith(("is ", "was ", "has ", "serves ", "leads ", "directs ", "heads ")):
+            return True
+    return False
 
 
 def _untitled(text: str) -> str:

@@ -212,7 +212,7 @@ def _split_run(
         return []
     whole = _plain(sentence.text[run[0][1] : run[-1][2]])
     parts: list[list[tuple[str, int, int]]] = [[]]
-    if whole in _gazetteer():
+    if whole in _gazetteer() or _one_institution(run):
         parts = [run]
     elif cautious:
         parts = [[t] for t in run if _plain(t[0]) in _gazetteer() or (t[0].isupper() and 1 < len(t[0]) <= 6)]
@@ -224,6 +224,16 @@ def _split_run(
                 parts[-1].append(token)
     names = [_make_name(sentence, part, cautious, mid_caps) for part in parts if part]
     return [n for n in names if n is not None]
+
+
+def _one_institution(run: list[tuple[str, int, int]]) -> bool:
+    """ "Bank for Reconstruction and Development", "Ministry of Foreign and European Affairs": one "and"
+    after an "of" or "for", with a short tail, joins parts of one name rather than two names."""
+    folded = [fold(t[0]) for t in run]
+    if folded.count("and") != 1:
+        return False
+    at = folded.index("and")
+    return any(w in ("of", "for") for w in folded[1:at]) and len(folded) - at - 1 <= 2
 
 
 def _opens(text: str, start: int) -> bool:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 class Params:
     new_story_similarity: float = 0.21  # below this similarity to every known document: a new story
     development_novelty: float = 0.33  # mean share of new terms per sentence that makes a development
+    # A known story is also a development when this many sentences each bring a new name and a new
+    # figure or date: material news in an article that is mostly background.
+    development_facts: int = 2
     novel_sentence: float = 0.40  # sentence score from which a sentence is quoted as new information
     duplicate_similarity: float = 0.6  # two articles of one period this similar: the same story
     story_similarity: float = 0.35  # similarity from which an article joins a story

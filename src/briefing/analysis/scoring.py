@@ -52,7 +52,8 @@ def score_documents(
 
     The class: `new` when no known document reaches `params.new_story_similarity`; otherwise
     `development` when the mean share of new content terms per sentence (against the closest known
-    documents) reaches `params.development_novelty` (a mean over sentences, so length does not count);
+    documents) reaches `params.development_novelty` (a mean over sentences, so length does not count)
+    or at least `params.development_facts` sentences bring a new name with a new figure or date;
     else `repeat`."""
     sims = similarities(index, texts)
     book = book if book is not None else index.name_book()
@@ -69,7 +70,10 @@ def score_documents(
         information = float(np.mean([f.new_term_share for f in features])) if features else 0.0
         if max_sim < params.new_story_similarity:
             kind = "new"
-        elif information >= params.development_novelty:
+        elif (
+            information >= params.development_novelty
+            or _facts(features, scores, params) >= params.development_facts
+        ):
             kind = "development"
         else:
             kind = "repeat"
@@ -87,6 +91,15 @@ def score_documents(
             )
         )
     return out
+
+
+def _facts(features: Sequence[SentenceFeatures], scores: Sequence[float], params: Params) -> int:
+    """Sentences that carry a new name together with a new figure or date, and read as new."""
+    return sum(
+        1
+        for f, score in zip(features, scores, strict=True)
+        if score >= params.novel_sentence and f.new_names and (f.new_numbers or f.new_times)
+    )
 
 
 def quotable(s: Sentence) -> bool:

@@ -98,7 +98,8 @@ def analyze_in(
     index = BaselineIndex.load_or_build(docs, config.settings.data_dir / "index")
     index.release_counts()
     params = config.analysis
-    articles = store.articles(since=since, until=until)
+    # An article with no text yet (its page is waiting for a retry) is analysed once the text is there.
+    articles = [a for a in store.articles(since=since, until=until) if a.text.strip()]
     articles.sort(key=lambda a: (a.published, a.id))
     history = [
         a for a in store.articles(since=since - timedelta(days=params.story_lookback_days), until=since)

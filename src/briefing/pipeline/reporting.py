@@ -66,7 +66,8 @@ def report(
             written = write_brief(folder, files)
             if saved is None:
                 # Everything the brief covered (entries, repeats, duplicates, the appendix) is now known.
-                store.mark_briefed([a.id for a in store.articles(since=period.start, until=period.end)], now)
+                shown = store.articles(since=period.start, until=period.end)
+                store.mark_briefed([a.id for a in shown if a.text.strip()], now)
             index = update_index(reports, settings.templates_dir, now)
         except BaseException:
             store.finish_run(run_id, "failed", {"period": period.label}, clock())
@@ -81,7 +82,7 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
     others = [
         a
         for a in store.articles(since=period.start, until=period.end, include_excluded=True)
-        if a.extraction_status == "excluded"
+        if a.extraction_status == "excluded" or not a.text.strip()
     ]
     history = store.articles(since=period.start - timedelta(weeks=8), until=period.start)
     method = Method(

@@ -118,7 +118,7 @@ def sample_site(server: LoopbackServer, demo: bool = False) -> SampleSite:
 
 def _demo_extras(server: LoopbackServer, ac: list[SnapshotArticle], site: SampleSite) -> None:
     """The New Atlanticist feed (same items as the main feed, so duplicates across feeds) and a CACI
-    feature-articles feed that answers 503 to show feed health."""
+    feature-articles feed that answers 500 to show feed health."""
     carried = [s.article for s in ac if "ac-new-atlanticist" in s.also_in]
     site.feeds["ac-new-atlanticist"] = server.route(
         "/category/blogs/new-atlanticist/feed/",
@@ -132,5 +132,5 @@ def _demo_extras(server: LoopbackServer, ac: list[SnapshotArticle], site: Sample
     )
     site.feeds["caci-feature"] = server.route(
         "/publications/feature-articles.feed",
-        Reply(503, {"Content-Type": "text/html", "Retry-After": "3600"}, b"<h1>Service Unavailable</h1>"),
+        Reply(500, {"Content-Type": "text/html"}, b"<h1>Internal Server Error</h1>"),
     )

@@ -1,0 +1,148 @@
+"""Commands that produce the brief: report, demo."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from briefing.cli.app import _context, _errors, _print_json, cli, common
+from briefing.errors import ConfigError
+
+if TYPE_CHECKING:
+    from briefing.period import Period
+
+
+@cli.command()
+@click.option("--period", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 (default: last complete week).")
+@click.option("--since", metavar="YYYY-MM-DD", help="First day of a custom period (with --until).")
+@click.option("--until", metavar="YYYY-MM-DD", help="Last day of a custom period, inclusive.")
+@click.option(
+    "--format",
+    "formats",
+    default="pdf,html,json",
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated: pdf, html, json.",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Reports folder (default: settings.reports_dir).",
+)
+@click.option("--refresh", is_flag=True, help="Analyse anew instead of re-rendering the saved brief.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common
+def report(
+    period: str | None,
+    since: str | None,
+    until: str | None,
+    formats: str,
+    output: Path | None,
+    refresh: bool,
+    as_json: bool,
+    config_path: Path | None,
+    debug: bool | None,
+) -> None:
+    """Write the brief for a period as PDF, HTML and JSON, and update the reports index and feed.
+
+    Files go to <reports>/<period>/brief.{pdf,html,json}. A period already briefed is rendered again
+    from its saved brief.json (the same content); --refresh analyses it anew.
+
+    \b
+    Examples:  briefing report
+               briefing report --period 2026-W47 --format pdf
+               briefing report --since 2026-11-01 --until 2026-11-15
+    """
+    ctx = _context(config_path, debug)
+    with _errors(ctx):
+        from briefing.pipeline import report as write_report
+        from briefing.pipeline import utc_now
+        from briefing.pipeline.reporting import FORMATS
+
+        wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+        unknown = [f for f in wanted if f not in FORMATS]
+        if unknown or not wanted:
+            raise ConfigError("--format", [f"{', '.join(unknown) or formats!r}: use pdf, html, json"])
+        config = ctx.config()
+        chosen = choose_period(period, since, until, config.settings.timezone)
+        result = write_report(config, chosen, formats=wanted, output=output, refresh=refresh, clock=utc_now)
+        brief = result.brief
+        if as_json:
+            _print_json(
+                {
+                    "period": brief.period_label,
+                    "since": brief.period_start.isoformat(),
+                    "until": brief.period_end.isoformat(),
+                    "reused": result.reused,
+                    "files": [str(p) for p in result.files],
+                    "index": [str(p) for p in result.index],
+                    "counts": vars(brief.counts),
+                }
+            )
+            return
+        c = brief.counts
+        click.echo(
+            f"{brief.period_label} ({brief.period_text}): {c.articles} articles from {c.sources} sources, "
+            f"{c.new} new, {c.developments} developments, {c.repeats} repeats"
+            + (" (re-rendered from the saved brief)" if result.reused else "")
+        )
+        for path in result.files + result.index:
+            click.echo(f"  {path}")
+
+
+def choose_period(period: str | None, since: str | None, until: str | None, timezone: str) -> Period:
+    """--period, or --since/--until, or the last complete week; usage errors name the option."""
+    from briefing.period import between, last_complete_week, parse_period
+    from briefing.pipeline import utc_now
+
+    if period and (since or until):
+        raise ConfigError("--period", ["give either --period or --since/--until, not both"])
+    if period:
+        return parse_period(period, timezone)
+    if since or until:
+        if not (since and until):
+            raise ConfigError("--since" if not since else "--until", ["--since and --until go together"])
+        return between(_day("--since", since), _day("--until", until), timezone)
+    return last_complete_week(utc_now(), timezone)
+
+
+def _day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(option, [f"{text!r} is not a date such as 2026-11-16"]) from None
+
+
+@cli.command()
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports/demo"),
+    show_default=True,
+    help="Where the demo brief is written.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo's store and feeds.yaml here (default: a temporary folder).",
+)
+@common
+def demo(output: Path, data_dir: Path | None, config_path: Path | None, debug: bool | None) -> None:
+    """Run the whole pipeline on the bundled SAMPLE DATA and write a brief.
+
+    A loopback server plays both publishers; briefing fetches their feeds and pages over HTTP, extracts
+    the text, analyses it against the shipped seed corpus and renders the PDF and HTML brief.
+    Your own feeds.yaml and data are not touched.
+    """
+    ctx = _context(config_path, debug)
+    with _errors(ctx):
+        from briefing.demo import run_demo
+
+        result = run_demo(output, data_dir, say=click.echo)
+        by_suffix = {p.suffix: p for p in result.files}
+        click.echo(f"PDF:  {by_suffix['.pdf']}")
+        click.echo(f"HTML: {by_suffix['.html']}")
+        click.echo(f"All briefs: {result.index[0]}")
