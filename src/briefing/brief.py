@@ -242,11 +242,14 @@ def _health(
     earlier = [
         a for a in history if a.feed == h.name and period.start - timedelta(weeks=_USUAL_WEEKS) <= a.published
     ]
-    usual = len(earlier) / _USUAL_WEEKS if h.last_success and h.last_success < period.start else None
+    # The publication rate of the eight weeks before (a first fetch brings those items too); with no
+    # earlier item at all the feed is new to us or silent, and the note below says which.
+    usual = len(earlier) / _USUAL_WEEKS if earlier else None
     failures = sum(1 for a in items if a.extraction_status in _FAILED)
     notes = []
     if not items:
-        when = f"since {h.last_new:%d %B %Y}" if h.last_new else "yet"
+        last_new = h.last_new.astimezone(ZoneInfo(period.timezone)) if h.last_new else None
+        when = f"since {last_new.day} {last_new:%B %Y}" if last_new else "yet"
         notes.append(f"no new items from {h.name} {when}")
     if h.status in ("error", "gone", "rate_limited") and h.last_error:
         notes.append(h.last_error)

@@ -242,6 +242,13 @@ SETTINGS: tuple[Setting, ...] = (
         0.0,
     ),
     Setting(
+        "analysis.development_facts",
+        "int",
+        DEFAULTS.development_facts,
+        "Sentences with a new name and a new figure or date that also make a known story developed.",
+        1,
+    ),
+    Setting(
         "analysis.duplicate_similarity",
         "float",
         DEFAULTS.duplicate_similarity,

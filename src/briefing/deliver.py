@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from briefing.errors import DeliveryError
 from briefing.models import Brief
 from briefing.render import render_template
 from briefing.serialize import brief_from_dict
-from briefing.write import atomic_write_bytes, atomic_write_text
+from briefing.write import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 NAMES = {"pdf": "brief.pdf", "html": "brief.html", "json": "brief.json"}
@@ -35,14 +36,23 @@ class Listed:
 
 
 def write_brief(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write a brief's files (format -> content) into `folder`; returns their paths in format order."""
+    """Write a brief's files (format -> content) into `folder`; returns their paths in format order.
+
+    Raises `DeliveryError` naming the file when the folder cannot be written."""
     written = []
     for fmt in ("json", "html", "pdf"):
         if fmt in files:
             path = folder / NAMES[fmt]
-            atomic_write_bytes(path, files[fmt])
+            _write(path, files[fmt])
             written.append(path)
     return written
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as e:
+        raise DeliveryError(f"cannot write {path}: {e.strerror or e}; check the reports folder") from e
 
 
 def read_brief(folder: Path) -> Brief | None:
@@ -87,6 +97,6 @@ def update_index(reports: Path, templates_dir: Path | None, now: datetime) -> li
     briefs = listed(reports)
     index = reports / "index.html"
     feed = reports / "feed.xml"
-    atomic_write_text(index, render_template("index.html", templates_dir, briefs=briefs, now=now))
-    atomic_write_text(feed, render_template("feed.xml", templates_dir, briefs=briefs, now=now))
+    _write(index, render_template("index.html", templates_dir, briefs=briefs, now=now).encode())
+    _write(feed, render_template("feed.xml", templates_dir, briefs=briefs, now=now).encode())
     return [index, feed]

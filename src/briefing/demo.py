@@ -18,6 +18,7 @@ import yaml
 
 from briefing.config import Config, load_config
 from briefing.corpus import packaged_corpus
+from briefing.errors import BriefingError
 from briefing.models import FetchReport
 from briefing.period import Period, iso_week
 from briefing.pipeline.fetching import Clock, utc_now
@@ -38,6 +39,10 @@ TOPICS = (
         "terms": ["Kazakhstan", "Uzbekistan", "Turkmenistan", "Kyrgyzstan", "Tajikistan", "Central Asia"],
     },
 )
+
+
+class DemoError(BriefingError):
+    """The demo cannot run as asked."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,10 @@ def _server(keep_port_in: Path | None) -> Iterator[LoopbackServer]:
     try:
         server = LoopbackServer(port=port)
     except OSError:
-        server = LoopbackServer()
+        # The stored articles carry the old port in their URLs: a new one would store them all again.
+        raise DemoError(
+            f"port {port} (kept in {port_file}) is in use; free it or give a new --data-dir"
+        ) from None
     if port_file:
         atomic_write_text(port_file, f"{server.port}\n")
     with server:

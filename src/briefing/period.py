@@ -30,7 +30,8 @@ class Period:
 
     @property
     def last_day(self) -> date:
-        return (self.end.astimezone(ZoneInfo(self.timezone)) - timedelta(microseconds=1)).date()
+        # The end is the next local midnight, or the first instant after it where midnight does not exist.
+        return self.end.astimezone(ZoneInfo(self.timezone)).date() - timedelta(days=1)
 
     def describe(self) -> str:
         """e.g. "Week 47, 2026: 16–22 November 2026"."""
@@ -73,14 +74,14 @@ def iso_week(year: int, week: int, timezone: str) -> Period:
     tz = zone(timezone)
     try:
         monday = date.fromisocalendar(year, week, 1)
-    except ValueError:
+        return Period(
+            f"{year}-W{week:02d}",
+            _local_midnight(monday, tz),
+            _local_midnight(monday + timedelta(days=7), tz),
+            timezone,
+        )
+    except (ValueError, OverflowError):
         raise ConfigError("--period", [f"{year}-W{week:02d} is not an ISO week"]) from None
-    return Period(
-        f"{year}-W{week:02d}",
-        _local_midnight(monday, tz),
-        _local_midnight(monday + timedelta(days=7), tz),
-        timezone,
-    )
 
 
 def last_complete_week(now: datetime, timezone: str) -> Period:
@@ -111,4 +112,8 @@ def between(since: date, until: date, timezone: str) -> Period:
         raise ConfigError("--until", [f"{until} is before {since}"])
     tz = zone(timezone)
     label = f"{since.isoformat()}_{until.isoformat()}"
-    return Period(label, _local_midnight(since, tz), _local_midnight(until + timedelta(days=1), tz), timezone)
+    try:
+        start, end = _local_midnight(since, tz), _local_midnight(until + timedelta(days=1), tz)
+    except OverflowError:
+        raise ConfigError("--since", [f"{since}..{until} is outside the dates briefing can handle"]) from None
+    return Period(label, start, end, timezone)

@@ -74,8 +74,14 @@ def _when(value: datetime | None, timezone: str = "UTC") -> str:
     return f"{local.day} {local:%B %Y, %H:%M} {local:%Z}"
 
 
-def _day(value: datetime | None) -> str:
-    return "" if value is None else f"{value.day} {value:%b %Y}"
+def _day(value: datetime | None, timezone: str = "UTC") -> str:
+    """A day as the reader's calendar has it (baseline dates are plain dates: leave them in UTC)."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{local.day} {local:%b %Y}"
 
 
 def _http_only(url: str) -> str:
@@ -113,26 +119,42 @@ def font_faces() -> str:
     return "\n".join(rules)
 
 
+def _weasyprint() -> Any:
+    import warnings
+
+    with warnings.catch_warnings():
+        # Without the system's libharfbuzz-subset WeasyPrint warns on import; it still subsets fonts.
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        import weasyprint
+
+    return weasyprint
+
+
+def deny_all_fetcher() -> Any:
+    """WeasyPrint's URL fetcher, refusing every URL but data: (our embedded fonts), never redirecting."""
+    _weasyprint()
+    from weasyprint.urls import URLFetcher
+
+    class DenyAllFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url.startswith("data:"):
+                log.info("refused to fetch %s while rendering", url[:120])
+                raise ValueError(f"briefing renders no external resource: {url[:80]}")
+            return super().fetch(url, headers)
+
+    return DenyAllFetcher(allowed_protocols=["data"], allow_redirects=False)
+
+
 def pdf_bytes(html: str, paper: str = "A4") -> bytes:
     """Render `html` to PDF bytes. Runs in a worker (see `workers.py`); fetches nothing.
 
     Raises `RenderError` when the document cannot be laid out (for example nesting too deep).
     """
-    import weasyprint
+    weasyprint = _weasyprint()
     from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import URLFetcher
 
     crash_point("during_render")
-
-    class DenyAllFetcher(URLFetcher):  # type: ignore[misc]
-        """Refuses every URL but data: (our embedded fonts); redirects are never followed."""
-
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            if not url.startswith("data:"):
-                raise ValueError(f"briefing renders no external resource: {url[:80]}")
-            return super().fetch(url, headers)
-
-    fetcher = DenyAllFetcher(allowed_protocols=["data"], allow_redirects=False)
+    fetcher = deny_all_fetcher()
     page = f"@page {{ size: {'letter' if paper.lower() == 'letter' else 'A4'}; }}"
     fonts = FontConfiguration()  # @font-face rules only take effect through a shared FontConfiguration
     try:

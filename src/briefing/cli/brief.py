@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     default="pdf,html,json",
     show_default=True,
     metavar="LIST",
-    help="Comma-separated: pdf, html, json.",
+    help="Comma-separated: pdf, html, json (brief.json is always written).",
 )
 @click.option(
     "--output",

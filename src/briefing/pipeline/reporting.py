@@ -1,8 +1,9 @@
 """A period's brief: analyse, assemble, render, write to the reports folder, mark its articles briefed.
 
 A brief already written for a period is rendered again from its brief.json, so re-rendering a past
-period gives the same content; `refresh` analyses the period anew. Rendering happens before anything is
-written, so a failed render leaves last week's files and this week's previous files untouched.
+period gives the same content; `refresh` analyses the period anew. A brief of a period that has not
+ended is a preview: it is rebuilt next time, and its articles do not join the baseline. Rendering
+happens before anything is written, so a failed render leaves the previous files untouched.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from briefing.brief import assemble
 from briefing.config import Config
 from briefing.deliver import read_brief, update_index, write_brief
+from briefing.errors import ConfigError, RenderError
 from briefing.lock import RunLock
 from briefing.models import Brief, Method
 from briefing.period import Period
@@ -56,19 +58,28 @@ def report(
     settings = config.settings
     reports = output or settings.reports_dir
     folder = reports / period.label
+    now = clock()
+    if period.start > now:
+        raise ConfigError("--period", [f"{period.label} has not started yet; choose one up to this week"])
+    preview = now < period.end
     with RunLock(settings.data_dir), Store.open(settings.database) as store:
-        now = clock()
         run_id = store.begin_run("report", now)
         try:
             saved = None if refresh else read_brief(folder)
+            if saved is not None and saved.generated < saved.period_end:
+                saved = None  # a preview: the period has grown since
             brief = saved or build(config, store, period, now, sample=sample)
             files = render(config, brief, formats)
             written = write_brief(folder, files)
-            if saved is None:
-                # Everything the brief covered (entries, repeats, duplicates, the appendix) is now known.
+            if saved is None and not preview:
+                # Everything the brief covered (entries, repeats, duplicates, the appendix) is now known,
+                # from the end of the period on: the next period's baseline includes it.
                 shown = store.articles(since=period.start, until=period.end)
-                store.mark_briefed([a.id for a in shown if a.text.strip()], now)
+                store.mark_briefed([a.id for a in shown if a.text.strip()], period.end)
             index = update_index(reports, settings.templates_dir, now)
+        except RenderError:
+            store.finish_run(run_id, "render_failed", {"period": period.label}, clock())
+            raise
         except BaseException:
             store.finish_run(run_id, "failed", {"period": period.label}, clock())
             raise
@@ -109,13 +120,11 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
 
 
 def render(config: Config, brief: Brief, formats: Sequence[str]) -> dict[str, bytes]:
-    """The brief's files by format, all rendered before any is written."""
+    """The brief's files by format, all rendered before any is written. brief.json is always among them:
+    re-rendering the period and the reports index read it."""
     out: dict[str, bytes] = {}
     templates = config.settings.templates_dir
-    if "json" in formats:
-        out["json"] = (
-            json.dumps(to_data(brief), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        ).encode()
+    out["json"] = (json.dumps(to_data(brief), indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
     if "html" in formats:
         out["html"] = render_html(brief, templates).encode()
     if "pdf" in formats:

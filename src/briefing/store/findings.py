@@ -52,9 +52,9 @@ class FindingQueries(StoreBase):
             )
 
     def briefed_ids(self, before: datetime) -> list[int]:
-        """Articles briefed before `before` and published before it, oldest first."""
+        """Articles briefed by `before` (a brief stamps its period's end) and published before it."""
         rows = self.conn.execute(
-            "SELECT id FROM articles WHERE briefed_at IS NOT NULL AND briefed_at < ? AND published < ?"
+            "SELECT id FROM articles WHERE briefed_at IS NOT NULL AND briefed_at <= ? AND published < ?"
             " ORDER BY published, id",
             (ts(before), ts(before)),
         ).fetchall()
