@@ -139,11 +139,13 @@ def test_hostile_strings_in_titles_and_text_stay_text() -> None:
     assert html.count("<style>") == 1 and html.count("</style>") == 1
 
 
-def test_hostile_brief_renders_to_a_pdf_with_only_web_links() -> None:
+def test_hostile_brief_renders_to_a_letter_pdf_with_only_web_links() -> None:
     from pypdf import PdfReader
 
-    data = pdf_bytes(render_html(hostile(golden_brief()), for_pdf=True))
+    data = pdf_bytes(render_html(hostile(golden_brief()), for_pdf=True), "Letter")
     reader = PdfReader(_file(data))
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
     uris = [
         a.get_object()["/A"].get("/URI", "")
         for page in reader.pages
