@@ -122,6 +122,7 @@ class Method:
     new_story_similarity: float
     development_novelty: float
     baseline_key: str
+    development_facts: int = 2
 
 
 @dataclass(frozen=True)

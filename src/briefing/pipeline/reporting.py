@@ -103,6 +103,7 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
         last=analysis.baseline_last,
         new_story_similarity=config.analysis.new_story_similarity,
         development_novelty=config.analysis.development_novelty,
+        development_facts=config.analysis.development_facts,
         baseline_key=analysis.baseline_key,
     )
     return assemble(
