@@ -247,6 +247,15 @@ def test_briefing_demo_as_a_new_user_runs_it(tmp_path: Path) -> None:
     assert done.stderr == ""
 
 
+def test_the_demo_never_writes_into_a_real_data_folder(tmp_path: Path) -> None:
+    real = tmp_path / "data"
+    real.mkdir()
+    (real / "briefing.sqlite3").write_bytes(b"real data")
+    done = CliRunner().invoke(cli, ["demo", "--data-dir", str(real), "--output", str(tmp_path / "r")])
+    assert done.exit_code == 1 and "not a demo folder" in done.stderr
+    assert sorted(p.name for p in real.iterdir()) == ["briefing.sqlite3"]
+
+
 def test_a_busy_demo_port_is_a_clear_error(tmp_path: Path) -> None:
     import socket
 

@@ -122,6 +122,9 @@ def write_config(folder: Path, site: SampleSite, output: Path) -> Path:
 @contextlib.contextmanager
 def _data_folder(data_dir: Path | None) -> Iterator[Path]:
     if data_dir is not None:
+        if data_dir.is_dir() and any(data_dir.iterdir()) and not (data_dir / PORT_FILE).exists():
+            # Never mix sample articles into a real store or overwrite a real feeds.yaml.
+            raise DemoError(f"{data_dir} is not empty and not a demo folder; give a new or empty --data-dir")
         data_dir.mkdir(parents=True, exist_ok=True)
         yield data_dir
         return
