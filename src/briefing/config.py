@@ -186,6 +186,57 @@ SETTINGS: tuple[Setting, ...] = (
         "Most entries in full; lower-scoring ones are listed in the appendix as below the cut.",
         1,
     ),
+    Setting(
+        "schedule.brief",
+        "schedule",
+        "mon 07:00",
+        "When the brief of the last complete week is due, in settings.timezone: days and a time, "
+        "e.g. `mon 07:00`, `mon,thu 06:30`, `daily 08:00`.",
+    ),
+    Setting("schedule.fetch_every", "float", 6.0, "Hours between fetches in `briefing daemon`.", 0.05),
+    Setting(
+        "schedule.misfire_grace_hours",
+        "float",
+        12.0,
+        "How late a missed daemon job may still run (after downtime it runs once, coalesced).",
+        0.0,
+    ),
+    Setting(
+        "delivery.email.host",
+        "str",
+        None,
+        "SMTP server; without it briefs are only written to the reports folder.",
+    ),
+    Setting("delivery.email.port", "int", None, "SMTP port (default 587 starttls, 465 tls, 25 none).", 1),
+    Setting(
+        "delivery.email.security",
+        "choice:starttls,tls,none",
+        "starttls",
+        "starttls (required, never skipped), tls (implicit TLS) or none (trusted local relay only).",
+    ),
+    Setting("delivery.email.sender", "address", None, "From address, e.g. `Briefing <brief@example.org>`."),
+    Setting("delivery.email.recipients", "addresses", [], "Addresses the brief is sent to."),
+    Setting(
+        "delivery.email.username_env",
+        "str",
+        None,
+        "Name of the environment variable holding the SMTP user name (credentials never live in the file).",
+    ),
+    Setting("delivery.email.password_env", "str", None, "Environment variable holding the SMTP password."),
+    Setting("delivery.email.timeout", "float", 60.0, "Seconds allowed for each SMTP network operation.", 1.0),
+    Setting(
+        "delivery.email.max_attachment_mb",
+        "float",
+        10.0,
+        "Largest PDF attached; a larger one is left out (see attachment_fallback).",
+        0.1,
+    ),
+    Setting(
+        "delivery.email.attachment_fallback",
+        "bool",
+        True,
+        "When the PDF is too large, send the message without it (else report a failure).",
+    ),
     Setting("corpus.paths", "paths", ["corpus"], "Files or folders holding the baseline corpus."),
     Setting(
         "corpus.split_after",
@@ -313,7 +364,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feeds[].timeout", "float", None, "Per-feed override of settings.timeout.", 0.1),
 )
 
-_SECTIONS = ("settings", "report", "corpus", "analysis", "topics", "feeds")
+_SECTIONS = ("settings", "report", "schedule", "delivery", "corpus", "analysis", "topics", "feeds")
 
 
 @dataclass(frozen=True)
@@ -362,6 +413,37 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    brief: str = "mon 07:00"
+    fetch_every: float = 6.0
+    misfire_grace_hours: float = 12.0
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """SMTP delivery; `host` None means no e-mail. Credentials are read from the environment at send time."""
+
+    host: str | None = None
+    port: int | None = None
+    security: str = "starttls"
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout: float = 60.0
+    max_attachment_mb: float = 10.0
+    attachment_fallback: bool = True
+
+    @property
+    def enabled(self) -> bool:
+        return self.host is not None
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"starttls": 587, "tls": 465}.get(self.security, 25)
+
+
+@dataclass(frozen=True)
 class CorpusSettings:
     paths: tuple[Path, ...]
     split_after: tuple[str, ...] = ()
@@ -383,6 +465,8 @@ class Config:
     analysis: Params = DEFAULTS
     topics: tuple[WatchTopic, ...] = ()
     report: ReportSettings = ReportSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    email: EmailSettings = EmailSettings()
 
     def feed(self, name: str) -> FeedSource:
         for f in self.feeds:
@@ -555,6 +639,8 @@ class _Checker:
         corpus = self.section("corpus", raw.get("corpus"), env)
         analysis = self.section("analysis", raw.get("analysis"), env)
         report = self.section("report", raw.get("report"), env)
+        schedule = self.section("schedule", raw.get("schedule"), env)
+        email = self.email(raw.get("delivery"), env)
         feeds = self.feeds(raw.get("feeds"))
         topics = self.topics(raw.get("topics"))
         if self.problems:
@@ -565,6 +651,8 @@ class _Checker:
             corpus=CorpusSettings(**corpus),
             analysis=Params(**analysis),
             report=ReportSettings(**report),
+            schedule=ScheduleSettings(**schedule),
+            email=EmailSettings(**email),
             feeds=feeds,
             topics=topics,
         )
@@ -596,6 +684,20 @@ class _Checker:
                 values[spec.name] = self.value(spec.key, spec, spec.default)
         # Frozen config: lists become tuples.
         return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+    def email(self, raw: Any, env: Mapping[str, str]) -> dict[str, Any]:
+        if raw is not None and not isinstance(raw, dict):
+            self.problem("delivery", "expected a mapping with an `email` key")
+            raw = None
+        raw = raw or {}
+        self.unknown_keys("delivery.", raw, ("email",))
+        values = self.section("delivery.email", raw.get("email"), env)
+        if values["host"] is not None:
+            if not values["sender"]:
+                self.problem("delivery.email.sender", "required when delivery.email.host is set")
+            if not values["recipients"]:
+                self.problem("delivery.email.recipients", "required when delivery.email.host is set")
+        return values
 
     def items(self, section: str, raw: Any, what: str) -> list[tuple[str, dict[str, Any]]]:
         """The entries of a list section (feeds, topics) as (key path, values), unique by name."""
@@ -785,6 +887,62 @@ def _as_timezone(_: _Checker, raw: Any, __: bool) -> str:
     return raw
 
 
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_schedule(text: str) -> tuple[tuple[int, ...], int, int]:
+    """ "mon,thu 07:00" -> ((0, 3), 7, 0): weekdays (Monday 0), hour, minute. Raises ValueError."""
+    parts = text.strip().lower().split()
+    if len(parts) != 2:
+        raise ValueError("expected days and a time, e.g. 'mon 07:00'")
+    days_text, time_text = parts
+    days: set[int] = set()
+    for item in days_text.split(","):
+        if item in ("daily", "*"):
+            days.update(range(7))
+        elif "-" in item and all(p in _DAYS for p in item.split("-", 1)):
+            first, last = (_DAYS.index(p) for p in item.split("-", 1))
+            days.update(range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)])
+        elif item in _DAYS:
+            days.add(_DAYS.index(item))
+        else:
+            raise ValueError(f"{item!r} is not a day (mon..sun, a range such as mon-fri, or daily)")
+    hour, _, minute = time_text.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"{time_text!r} is not a time such as 07:00")
+    return tuple(sorted(days)), int(hour), int(minute)
+
+
+def _as_schedule(_: _Checker, raw: Any, __: bool) -> str:
+    if not isinstance(raw, str):
+        raise _Invalid(f"expected days and a time such as 'mon 07:00', got {raw!r}")
+    try:
+        parse_schedule(raw)
+    except ValueError as e:
+        raise _Invalid(str(e)) from None
+    return raw.strip()
+
+
+def _as_address(_: _Checker, raw: Any, __: bool) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    if not isinstance(raw, str) or any(c in raw for c in "\r\n\0"):
+        raise _Invalid(f"expected one e-mail address on one line, got {raw!r}")
+    name, address = parseaddr(raw)
+    if "@" not in address or address.count("@") != 1:
+        raise _Invalid(f"{raw!r} is not an e-mail address such as brief@example.org")
+    try:
+        Address(display_name=name, addr_spec=address)
+    except (ValueError, IndexError) as e:
+        raise _Invalid(f"{raw!r} is not a valid e-mail address: {e}") from None
+    return raw.strip()
+
+
+def _as_addresses(c: _Checker, raw: Any, from_env: bool) -> list[str]:
+    return [_as_address(c, a, from_env) for a in _as_list(c, raw, from_env)]
+
+
 def _as_patterns(c: _Checker, raw: Any, from_env: bool) -> list[str]:
     patterns = _as_list(c, raw, from_env)
     for p in patterns:
@@ -818,4 +976,7 @@ _CONVERTERS: dict[str, Callable[[_Checker, Any, bool], Any]] = {
     "patterns": _as_patterns,
     "networks": _as_networks,
     "timezone": _as_timezone,
+    "schedule": _as_schedule,
+    "address": _as_address,
+    "addresses": _as_addresses,
 }
