@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -386,10 +389,35 @@ def test_undated_entries_take_first_seen(tmp_path: Path, server: LoopbackServer,
 def test_e1_a_second_run_is_refused_while_the_lock_is_held(tmp_path: Path, server: LoopbackServer) -> None:
     server.route("/feed", Reply(200, {}, b"<rss/>"))
     config = write_config(tmp_path, [{"name": "f", "url": server.url("/feed")}])
-    with RunLock(config.settings.data_dir), pytest.raises(RunLockedError, match="another briefing run"):
+    with (
+        held_elsewhere(config.settings.data_dir),
+        pytest.raises(RunLockedError, match="another briefing run"),
+    ):
         fetch(config)
     assert server.hit_count("/feed") == 0
     assert not config.settings.database.exists()
+    with RunLock(config.settings.data_dir), RunLock(config.settings.data_dir):
+        pass  # re-entrant in one thread: `briefing run` holds it around fetch and report
+
+
+@contextlib.contextmanager
+def held_elsewhere(data_dir: Path) -> Iterator[None]:
+    """The run lock held by another thread (as another daemon job would hold it)."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with RunLock(data_dir):
+            taken.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    taken.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
 
 
 def test_unknown_feed_name_is_a_config_error(tmp_path: Path, sample_site: SampleSite) -> None:

@@ -12,6 +12,8 @@ propagates with its traceback. The CLI turns a `BriefingError` into one line on 
      +-- ExtractError       article extraction failed in its worker (timeout, crash, memory)
      +-- RenderError        a brief could not be rendered (PDF layout failed, timed out, ran out of memory)
      +-- DeliveryError      a brief could not be delivered (e-mail)
+          +-- TemporaryDeliveryError   4xx, timeout, connection refused: the next run tries again
+          +-- PermanentDeliveryError   5xx, login refused, no STARTTLS, bad certificate: not retried
 
 Per-item failures (one feed, one article) are caught by the pipeline, recorded and reported; they never
 stop the other items. `Terminated` is not an error: it is how a run stopped by SIGTERM ends, like
@@ -95,3 +97,12 @@ class DeliveryError(BriefingError):
 
 class Terminated(KeyboardInterrupt):
     """The run was stopped by SIGTERM; work already committed is kept."""
+
+
+class TemporaryDeliveryError(DeliveryError):
+    """Delivery failed for now (4xx reply, timeout, connection refused or reset, DNS); retry next run."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Delivery will keep failing until someone fixes something (5xx reply, login refused, no STARTTLS,
+    untrusted certificate, missing credentials, too large a brief); do not retry in a loop."""

@@ -2,14 +2,19 @@
 
 A non-blocking `flock` on `<data_dir>/briefing.lock`. The kernel releases it when the holder dies, even
 by SIGKILL, so there is never a stale lock to clean up; the PID written inside is for humans only.
+The lock is re-entrant within one thread (`briefing run` holds it around a fetch and a report, which
+take it too); another thread of the same process opens its own descriptor and is refused like any other
+process, so two daemon jobs never overlap.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from pathlib import Path
 from types import TracebackType
+from typing import ClassVar
 
 from briefing.errors import RunLockedError, StorageError
 
@@ -17,11 +22,17 @@ from briefing.errors import RunLockedError, StorageError
 class RunLock:
     """``with RunLock(data_dir):`` holds the lock or raises `RunLockedError` at once."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / "briefing.lock"
+    _held: ClassVar[dict[tuple[str, int], int]] = {}  # (lock path, thread) -> depth
+
+    def __init__(self, data_dir: Path, name: str = "briefing.lock") -> None:
+        self.path = data_dir / name
         self._fd: int | None = None
+        self._key = (str(self.path.resolve()), threading.get_ident())
 
     def __enter__(self) -> RunLock:
+        if self._key in RunLock._held:
+            RunLock._held[self._key] += 1
+            return self
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -37,6 +48,7 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        RunLock._held[self._key] = 1
         return self
 
     def __exit__(
@@ -45,6 +57,11 @@ class RunLock:
         value: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        depth = RunLock._held.get(self._key, 0) - 1
+        if depth > 0:
+            RunLock._held[self._key] = depth
+            return
+        RunLock._held.pop(self._key, None)
         if self._fd is not None:
             os.close(self._fd)  # closing releases the flock
             self._fd = None

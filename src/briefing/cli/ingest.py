@@ -270,16 +270,36 @@ def status(as_json: bool, config_path: Path | None, debug: bool | None) -> None:
         with Store.open(config.settings.database) as store:
             health = store.feed_health(config.feeds, now)
             runs = store.runs(limit=1)
+            briefs = store.deliveries(limit=5)
         if as_json:
-            _print_json({"feeds": [_health_json(h) for h in health], "last_run": runs[0] if runs else None})
+            _print_json(
+                {
+                    "feeds": [_health_json(h) for h in health],
+                    "last_run": runs[0] if runs else None,
+                    "briefs": [vars(d) for d in briefs],
+                }
+            )
             return
         for h in health:
             click.echo(_health_line(h, now))
+        for d in briefs:
+            click.echo(_brief_line(d))
         if runs:
             r = runs[0]
             click.echo(f"last run: #{r['id']} {r['command']} {r['status']} (started {r['started_at']})")
         else:
             click.echo("No run recorded yet; run `briefing fetch`.")
+
+
+def _brief_line(d: Any) -> str:
+    """One ledger row: what was rendered, where, and to whom it went."""
+    line = f"brief {d.period}: {d.status}, rendered {d.rendered_at:%Y-%m-%d %H:%M} UTC"
+    if d.sent_at:
+        line += f", sent {d.sent_at:%Y-%m-%d %H:%M} UTC to {', '.join(d.recipients)} as {d.message_id}"
+    elif d.last_error:
+        line += f", {d.attempts} attempts, last error: {d.last_error}"
+    pdf = next((f for f in d.files if f.endswith(".pdf")), d.files[0] if d.files else "")
+    return line + (f" ({pdf})" if pdf else "")
 
 
 def _ago(when: datetime | None, now: datetime) -> str:

@@ -148,3 +148,24 @@ class Brief:
     novelty: tuple[tuple[str, tuple[int, ...]], ...]  # per class, counts of scores in ten bins
     method: Method
     paper: str = "A4"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The ledger's row for one period.
+
+    status: "written" (files in the reports folder, no e-mail configured), "rendered" (files written, not
+    yet sent), "sent" (the SMTP server accepted it), "retry" (a temporary failure: tried again next run),
+    "failed" (a permanent failure: not retried without --force)."""
+
+    period: str
+    rendered_at: datetime
+    files: tuple[str, ...]
+    status: str
+    message_id: str | None
+    recipients: tuple[str, ...]
+    attempts: int
+    last_error: str | None
+    last_attempt_at: datetime | None
+    sent_at: datetime | None
+    reply: str | None

@@ -12,12 +12,13 @@ from briefing.store.articles import ArticleQueries, PendingArticle
 from briefing.store.base import StoreBase, dt, ts
 from briefing.store.feeds import FeedQueries, NewEntry, SavedEntries
 from briefing.store.findings import FindingQueries
+from briefing.store.ledger import LedgerQueries
 from briefing.store.runs import RunQueries
 
 __all__ = ["NewEntry", "PendingArticle", "SavedEntries", "Store", "dt", "ts"]
 
 
-class Store(FeedQueries, ArticleQueries, RunQueries, FindingQueries):
+class Store(FeedQueries, ArticleQueries, RunQueries, FindingQueries, LedgerQueries):
     """Open with `Store.open(path)`; close with `close()` or use as a context manager."""
 
 

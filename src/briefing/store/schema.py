@@ -116,4 +116,23 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             )""",
         ],
     ),
+    (
+        3,
+        [
+            # The run ledger: one row per period, what was rendered where and whom it was sent to.
+            """CREATE TABLE deliveries (
+                period TEXT PRIMARY KEY,
+                rendered_at TEXT NOT NULL,
+                files TEXT NOT NULL DEFAULT '[]',
+                status TEXT NOT NULL,
+                message_id TEXT,
+                recipients TEXT NOT NULL DEFAULT '[]',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                last_attempt_at TEXT,
+                sent_at TEXT,
+                reply TEXT
+            )""",
+        ],
+    ),
 ]

@@ -1,0 +1,92 @@
+"""Commands for unattended operation: run (for cron) and daemon."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from briefing.cli.app import EXIT_FAILED, _context, _errors, cli, common
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Render and send the due brief again even if it was delivered.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common
+def run(force: bool, as_json: bool, config_path: Path | None, debug: bool | None) -> None:
+    """Fetch every feed; when a brief is due and not yet delivered, write it and e-mail it (for cron).
+
+    Prints one summary line; errors go to stderr. Exit 0 done (also when nothing was due), 1 the
+    delivery failed (a temporary failure is retried by the next run), 2 configuration, 75 locked.
+
+    \b
+    crontab:  0 * * * *  briefing --config /srv/briefing/feeds.yaml run
+    """
+    ctx = _context(config_path, debug)
+    with _errors(ctx):
+        from briefing.pipeline.running import run as run_once
+
+        result = run_once(ctx.config(), force=force)
+        fetched = result.fetched
+        failing = [f.name for f in fetched.feeds if f.error] if fetched else []
+        summary = {
+            "period": result.period.label,
+            "action": result.action,
+            "detail": result.detail,
+            "files": [str(p) for p in result.files],
+            "missed": list(result.missed),
+            "new_articles": fetched.new if fetched else 0,
+            "failed_feeds": failing,
+        }
+        if as_json:
+            click.echo(json.dumps(summary, indent=2))
+        else:
+            feeds = f"{summary['new_articles']} new articles"
+            if failing:
+                feeds += f" ({len(failing)} feeds failing: {', '.join(failing)})"
+            said = f"{_said(result.action)}{_detail(result.detail)}"
+            click.echo(f"{feeds}; brief {result.period.label}: {said}")
+        if not result.ok and result.action != "not_retried":
+            label = result.period.label
+            click.echo(f"briefing: error: brief {label} not delivered: {result.detail}", err=True)
+            sys.exit(EXIT_FAILED)
+
+
+def _said(action: str) -> str:
+    return {
+        "already_done": "already delivered",
+        "not_retried": "not retried after a permanent failure",
+        "written": "written",
+        "sent": "sent",
+        "retry": "delivery failed, will retry",
+        "failed": "delivery failed",
+    }.get(action, action)
+
+
+def _detail(detail: str) -> str:
+    return f" ({detail})" if detail else ""
+
+
+@cli.command()
+@common
+def daemon(config_path: Path | None, debug: bool | None) -> None:
+    """Stay in the foreground and fetch and brief on the schedule in feeds.yaml (APScheduler).
+
+    Fetches every schedule.fetch_every hours and writes (and e-mails) the brief at schedule.brief in
+    settings.timezone; after downtime it makes the latest due brief once. Logs to stderr. SIGTERM or
+    Ctrl-C stops it after the current step. One daemon per data folder.
+    """
+    ctx = _context(config_path, debug)
+    if not ctx.debug:
+        logging.getLogger("briefing").setLevel(logging.INFO)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter("%(asctime)s briefing: %(message)s", "%Y-%m-%d %H:%M:%S"))
+        logging.getLogger().setLevel(logging.INFO)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    with _errors(ctx):
+        from briefing.daemon import serve
+
+        serve(ctx.config())

@@ -1,0 +1,129 @@
+"""`briefing daemon`: APScheduler 3.x in the foreground (the only apscheduler import).
+
+Two jobs with fixed ids, re-added at every start: "fetch" every `schedule.fetch_every` hours and
+"brief" on `schedule.brief` in `settings.timezone`. Both call `pipeline.run`, so what is due and what was
+delivered come from the ledger, exactly as for cron. Missed runs are coalesced into one and may run up to
+`schedule.misfire_grace_hours` late; one instance of a job at a time; at start, one catch-up run produces
+the latest due brief if it is missing. A second daemon on the same data folder refuses to start; a cron
+run at the same moment finds the run lock taken and the job logs that it skipped.
+SIGTERM and SIGINT stop the daemon between steps: the running job finishes its step, nothing new starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from briefing.config import Config, parse_schedule
+from briefing.errors import BriefingError, RunLockedError
+from briefing.lock import RunLock
+from briefing.pipeline.fetching import Clock, utc_now
+
+log = logging.getLogger("briefing.daemon")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def build_scheduler(config: Config, job: Callable[[str], None]) -> Any:
+    """The configured BackgroundScheduler (not started): `job("fetch")` and `job("brief")`."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    tz = config.settings.timezone
+    schedule = config.schedule
+    scheduler = BackgroundScheduler(
+        timezone=tz,
+        job_defaults={
+            "coalesce": True,  # after downtime: one run, not one per missed slot
+            "max_instances": 1,
+            "misfire_grace_time": max(1, int(schedule.misfire_grace_hours * 3600)),
+        },
+    )
+    days, hour, minute = parse_schedule(schedule.brief)
+    scheduler.add_job(
+        job,
+        IntervalTrigger(hours=schedule.fetch_every, timezone=tz),
+        args=("fetch",),
+        id="fetch",
+        name="fetch",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        job,
+        CronTrigger(day_of_week=",".join(DAY_NAMES[d] for d in days), hour=hour, minute=minute, timezone=tz),
+        args=("brief",),
+        id="brief",
+        name="brief",
+        replace_existing=True,
+    )
+    return scheduler
+
+
+def serve(config: Config, *, clock: Clock = utc_now, stop: threading.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop` is set). Raises `RunLockedError` if a daemon already runs."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+
+    stop = stop or threading.Event()
+    with RunLock(config.settings.data_dir, "briefing-daemon.lock"):
+        scheduler = build_scheduler(config, lambda kind: _job(config, kind, clock, stop, scheduler))
+        scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            scheduler.start(paused=True)
+            log.info("daemon started for %s (time zone %s)", config.source, config.settings.timezone)
+            _job(config, "catch-up", clock, stop, scheduler)
+            scheduler.resume()
+            _log_next(scheduler)
+            stop.wait()
+            log.info("stopping: waiting for the running job to finish its step")
+            scheduler.shutdown(wait=True)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+    log.info("daemon stopped")
+
+
+def _job(config: Config, kind: str, clock: Clock, stop: threading.Event, scheduler: Any) -> None:
+    from briefing.pipeline.running import run
+
+    if stop.is_set():
+        return
+    try:
+        if kind == "fetch":
+            from briefing.pipeline.fetching import fetch
+
+            report = fetch(config, clock=clock)
+            failed = [f.name for f in report.feeds if f.error]
+            failing = f"; failing: {', '.join(failed)}" if failed else ""
+            log.info("fetch: %d new articles%s", report.new, failing)
+        else:
+            # The brief job fetches first so the brief has the latest articles (cron's `run` does too).
+            result = run(config, clock=clock)
+            level = logging.INFO if result.ok else logging.ERROR
+            log.log(level, "%s for %s: %s %s", kind, result.period.label, result.action, result.detail)
+    except RunLockedError as e:
+        log.warning("%s skipped: %s", kind, e)
+    except BriefingError as e:
+        log.error("%s failed: %s", kind, e)
+    if kind != "catch-up":
+        _log_next(scheduler)
+
+
+def _log_next(scheduler: Any) -> None:
+    for job in scheduler.get_jobs():
+        when = job.next_run_time
+        log.info("next %s: %s", job.id, when.isoformat(timespec="minutes") if when else "paused")
+
+
+def _on_event(event: Any) -> None:
+    from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+
+    if event.code == EVENT_JOB_MISSED:
+        log.warning("job %s missed %s (beyond the grace time)", event.job_id, event.scheduled_run_time)
+    elif event.code == EVENT_JOB_MAX_INSTANCES:
+        log.warning("job %s still running at its next time; this run is skipped", event.job_id)
+    else:
+        log.error("job %s crashed: %r", event.job_id, event.exception)

@@ -1,0 +1,329 @@
+"""E-mail delivery: a Brief (and its PDF) -> an EmailMessage, sent over SMTP. The only smtplib/email import.
+
+Delivery is at-least-once: a brief re-sent after a crash carries the same Message-ID, so mail clients can
+recognise the second copy. Failures are `TemporaryDeliveryError` (retry next run) or `PermanentDeliveryError`
+(someone must fix something), each one line naming host:port and, when there is one, the SMTP code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+
+from briefing.config import EmailSettings
+from briefing.errors import PermanentDeliveryError, TemporaryDeliveryError
+from briefing.models import Brief
+from briefing.testing_hooks import crash_point
+from briefing.urls import is_http_url
+
+__all__ = ["BuiltMessage", "build_message", "message_id_for", "send"]
+
+_MIB = 1024 * 1024
+# Every line break Python's str.splitlines() knows, tabs and other control whitespace.
+_WHITESPACE = re.compile(r"[\s\x00-\x1f\x7f\x85\u2028\u2029]+")
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9.-]+")
+
+
+@dataclass(frozen=True)
+class BuiltMessage:
+    """A message ready to send; `attached` tells whether the PDF is in it, `note` why not."""
+
+    message: EmailMessage
+    attached: bool
+    note: str
+
+
+def _one_line(text: str) -> str:
+    """`text` with every run of whitespace or control characters (line breaks included) as one space."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def message_id_for(period_label: str, sender: str, recipients: Sequence[str], title: str) -> str:
+    """The Message-ID of a period's brief for one audience: the same inputs always give the same id."""
+    audience = "|".join(sorted(r.strip().lower() for r in recipients))
+    digest = hashlib.sha256(f"{period_label}|{title}|{audience}".encode()).hexdigest()[:16]
+    domain = _safe_id_part(parseaddr(sender)[1].rpartition("@")[2]) or "localhost"
+    return f"<briefing.{_safe_id_part(period_label)}.{digest}@{domain}>"
+
+
+def _safe_id_part(text: str) -> str:
+    return _UNSAFE_ID.sub("-", text).strip("-.")
+
+
+# --- building ---------------------------------------------------------------------------------------
+
+
+def build_message(
+    brief: Brief,
+    pdf: bytes | None,
+    settings: EmailSettings,
+    *,
+    message_id: str,
+    now: datetime,
+    links: Sequence[tuple[str, str]] = (),
+) -> BuiltMessage:
+    """The e-mail for `brief`: a text and an HTML body, the PDF attached when it fits.
+
+    `links` are (label, URL) pairs listed before the sources (e.g. where the brief is published).
+    Returns a `BuiltMessage`. Raises `PermanentDeliveryError` when the sender or recipients are missing or
+    malformed, or when the PDF is too large and `settings.attachment_fallback` is off.
+    """
+    attach, note = _attachment_decision(pdf, settings)
+    all_links = _link_list(brief, links)
+    # Folding a header at 78 columns next to a non-ASCII word doubles a space (CPython's folder); RFC 5322
+    # allows 998. Bodies are quoted-printable either way, so no line is long and no server needs 8BITMIME.
+    message = EmailMessage(policy=policy.default.clone(max_line_length=998))
+    _set_headers(message, brief, settings, message_id=message_id, now=now)
+    message.set_content(_text_body(brief, all_links, note), cte="quoted-printable")
+    message.add_alternative(_html_body(brief, all_links, note), subtype="html", cte="quoted-printable")
+    if attach and pdf is not None:
+        filename = f"brief-{_safe_id_part(brief.period_label) or 'period'}.pdf"
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    return BuiltMessage(message=message, attached=attach, note=note)
+
+
+def _attachment_decision(pdf: bytes | None, settings: EmailSettings) -> tuple[bool, str]:
+    if pdf is None:
+        return False, "no PDF to attach"
+    limit = settings.max_attachment_mb * _MIB
+    if len(pdf) <= limit:
+        return True, ""
+    size = f"the PDF ({len(pdf) / _MIB:.1f} MiB) is larger than the {settings.max_attachment_mb:g} MiB limit"
+    if not settings.attachment_fallback:
+        raise PermanentDeliveryError(f"{size} for attachments and attachment_fallback is off")
+    return False, f"{size} for attachments and was left out; the reports folder keeps it"
+
+
+def _set_headers(
+    message: EmailMessage, brief: Brief, settings: EmailSettings, *, message_id: str, now: datetime
+) -> None:
+    if not settings.sender or not settings.recipients:
+        raise PermanentDeliveryError("e-mail needs a sender and at least one recipient")
+    message["Subject"] = _one_line(f"{brief.title}: {brief.period_text}")
+    try:
+        # The policy refuses CR/LF in header values: an address can never start a new header.
+        message["From"] = settings.sender
+        message["To"] = ", ".join(settings.recipients)
+        message["Message-ID"] = message_id
+    except ValueError as e:
+        raise PermanentDeliveryError(f"invalid e-mail header: {_one_line(str(e))}") from e
+    message["Date"] = format_datetime(now)
+
+
+def _link_list(brief: Brief, links: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(label, URL) pairs: the given links, then each key item's source; http(s) only."""
+    pairs = [*links, *((k.title, k.url) for k in brief.key)]
+    return [(_one_line(label), url.strip()) for label, url in pairs if is_http_url(url)]
+
+
+def _counts_line(brief: Brief) -> str:
+    c = brief.counts
+    return (
+        f"{c.articles} articles read from {c.sources} sources: {c.new} new stories, "
+        f"{c.developments} developments, {c.repeats} repeats, {c.duplicates} duplicates."
+    )
+
+
+def _attachment_line(brief: Brief, note: str) -> str:
+    if note:
+        return f"Note: {note}."
+    return f"The full brief is attached as a PDF (brief-{_safe_id_part(brief.period_label)}.pdf)."
+
+
+def _text_body(brief: Brief, links: Sequence[tuple[str, str]], note: str) -> str:
+    lines = [_one_line(f"{brief.title}: {brief.period_text}"), "", _counts_line(brief), ""]
+    if brief.key:
+        lines += ["Key developments", ""]
+    for number, item in enumerate(brief.key, 1):
+        lines.append(f"{number}. {_one_line(item.title)}")
+        lines.append(f"   {_one_line(item.publisher)} · {_one_line(item.kind)}")
+        if item.quote is not None:
+            lines.append(f"   “{_one_line(item.quote.text)}”")
+        lines.append("")
+    if links:
+        lines += ["Links", ""] + [f"- {label}: {url}" for label, url in links] + [""]
+    lines.append(_attachment_line(brief, note))
+    return "\n".join(lines) + "\n"
+
+
+def _html_body(brief: Brief, links: Sequence[tuple[str, str]], note: str) -> str:
+    """Escaped text only: every value comes from third-party feeds. No remote images, no scripts."""
+
+    def e(text: str) -> str:
+        return html.escape(_one_line(text), quote=True)
+
+    parts = [
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">',
+        f"<title>{e(brief.title)}</title></head><body>",
+        f"<h1>{e(brief.title)}</h1>",
+        f"<p>{e(brief.period_text)}</p>",
+        f"<p>{e(_counts_line(brief))}</p>",
+    ]
+    if brief.key:
+        parts.append("<h2>Key developments</h2>\n<ol>")
+        for item in brief.key:
+            quote = f"<blockquote>{e(item.quote.text)}</blockquote>" if item.quote is not None else ""
+            parts.append(
+                f"<li><strong>{e(item.title)}</strong><br>{e(item.publisher)} · {e(item.kind)}{quote}</li>"
+            )
+        parts.append("</ol>")
+    if links:
+        parts.append("<h2>Links</h2>\n<ul>")
+        parts += [f'<li><a href="{html.escape(url, quote=True)}">{e(label)}</a></li>' for label, url in links]
+        parts.append("</ul>")
+    parts.append(f"<p>{e(_attachment_line(brief, note))}</p>\n</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+# --- sending ----------------------------------------------------------------------------------------
+
+
+def send(
+    message: EmailMessage,
+    settings: EmailSettings,
+    env: Mapping[str, str],
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> str:
+    """Send `message` to `settings.recipients` through the configured SMTP server.
+
+    `env` holds the credentials named by `username_env` / `password_env`; `ssl_context` replaces the
+    system trust store (tests pass one trusting their CA). Returns one line saying where the message
+    went, its Message-ID and any recipients the server refused (when it took the rest).
+    Raises `TemporaryDeliveryError` or `PermanentDeliveryError`; nothing is sent in clear when
+    security is starttls.
+    """
+    if not settings.host or not settings.sender or not settings.recipients:
+        raise PermanentDeliveryError("e-mail needs a host, a sender and at least one recipient")
+    where = f"{settings.host}:{settings.effective_port}"
+    credentials = _credentials(settings, env)  # before connecting: a missing secret needs no network
+    context = ssl_context or ssl.create_default_context()
+    with _errors_as_delivery_errors(where, settings.timeout):
+        smtp = _connect(settings, context)
+        try:
+            if settings.security == "starttls":
+                _start_tls(smtp, context, where)
+            if credentials is not None:
+                smtp.login(*credentials)
+            refused = smtp.send_message(message, from_addr=settings.sender, to_addrs=settings.recipients)
+            crash_point("after_smtp_accept", str(message["Message-ID"]))
+            # The message is accepted: a failed goodbye changes nothing.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
+        finally:
+            smtp.close()
+    return _sent_text(where, message, settings.recipients, refused)
+
+
+def _credentials(settings: EmailSettings, env: Mapping[str, str]) -> tuple[str, str] | None:
+    if not settings.username_env:
+        return None
+    if not settings.password_env:
+        raise PermanentDeliveryError("delivery.email.username_env is set but password_env is not")
+    values = []
+    for name in (settings.username_env, settings.password_env):
+        value = env.get(name)
+        if not value:
+            raise PermanentDeliveryError(f"the environment variable {name} (SMTP credentials) is not set")
+        values.append(value)
+    return values[0], values[1]
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib.SMTP that closes its socket when the greeting fails (the stock one leaves it open)."""
+
+    def connect(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        try:
+            return super().connect(*args, **kwargs)
+        except BaseException:
+            self.close()
+            raise
+
+
+class _SMTPSSL(smtplib.SMTP_SSL, _SMTP):
+    """Implicit TLS with the same care for the socket."""
+
+
+def _connect(settings: EmailSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+    host, port = settings.host or "", settings.effective_port
+    if settings.security == "tls":
+        return _SMTPSSL(host, port, timeout=settings.timeout, context=context)
+    return _SMTP(host, port, timeout=settings.timeout)
+
+
+def _start_tls(smtp: smtplib.SMTP, context: ssl.SSLContext, where: str) -> None:
+    smtp.ehlo()
+    if not smtp.has_extn("starttls"):
+        raise PermanentDeliveryError(
+            f"SMTP {where}: server does not offer STARTTLS; refusing to send in clear"
+        )
+    smtp.starttls(context=context)
+    smtp.ehlo()  # the capabilities before TLS no longer count (RFC 3207)
+
+
+def _sent_text(
+    where: str,
+    message: EmailMessage,
+    recipients: Sequence[str],
+    refused: Mapping[str, tuple[int, bytes]],
+) -> str:
+    text = f"accepted by {where} for {len(recipients) - len(refused)} recipient(s) as {message['Message-ID']}"
+    if refused:
+        text += "; refused: " + ", ".join(f"{addr} ({_reply(*reply)})" for addr, reply in refused.items())
+    return text
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return _one_line(f"{code} {text}")
+
+
+@contextlib.contextmanager
+def _errors_as_delivery_errors(where: str, timeout: float) -> Iterator[None]:
+    """Turn smtplib, ssl and socket failures into one-line delivery errors, temporary or permanent."""
+    try:
+        yield
+    except smtplib.SMTPRecipientsRefused as e:
+        replies = "; ".join(f"{addr}: {_reply(*reply)}" for addr, reply in e.recipients.items())
+        # One 4xx among them: a later run may reach that recipient.
+        temporary = any(400 <= code < 500 for code, _ in e.recipients.values())
+        error = TemporaryDeliveryError if temporary else PermanentDeliveryError
+        raise error(f"SMTP {where} refused every recipient ({replies})") from e
+    except smtplib.SMTPResponseException as e:
+        reply = _reply(e.smtp_code, e.smtp_error)
+        what = "the login" if isinstance(e, smtplib.SMTPAuthenticationError) else "the message"
+        if 500 <= e.smtp_code < 600:
+            raise PermanentDeliveryError(f"SMTP {where} refused {what}: {reply}") from e
+        raise TemporaryDeliveryError(f"SMTP {where} refused {what} for now: {reply}") from e
+    except smtplib.SMTPServerDisconnected as e:
+        if isinstance(e.__context__, TimeoutError):  # smtplib reports a read timeout as a disconnect
+            raise TemporaryDeliveryError(f"SMTP {where}: no answer within {timeout:g} s") from e
+        raise TemporaryDeliveryError(f"SMTP {where} closed the connection: {_one_line(str(e))}") from e
+    except smtplib.SMTPException as e:
+        # What is left means the server lacks something we need (AUTH, SMTPUTF8, a login mechanism).
+        raise PermanentDeliveryError(f"SMTP {where}: {_one_line(str(e))}") from e
+    except ssl.SSLCertVerificationError as e:
+        raise PermanentDeliveryError(
+            f"SMTP {where}: TLS certificate not trusted: {_one_line(e.verify_message or str(e))}"
+        ) from e
+    except ssl.SSLError as e:
+        raise PermanentDeliveryError(f"SMTP {where}: TLS failed: {_one_line(e.reason or str(e))}") from e
+    except TimeoutError as e:
+        raise TemporaryDeliveryError(f"SMTP {where}: no answer within {timeout:g} s") from e
+    except socket.gaierror as e:
+        raise TemporaryDeliveryError(f"SMTP {where}: cannot resolve the host: {e.strerror or e}") from e
+    except OSError as e:
+        raise TemporaryDeliveryError(f"SMTP {where}: {e.strerror or _one_line(str(e))}") from e
