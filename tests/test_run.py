@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from briefing.cli import cli
 from briefing.config import Config, load_config
 from briefing.daemon import build_scheduler
 from briefing.errors import RunLockedError
@@ -248,6 +250,10 @@ def test_run_sends_the_brief_once_and_records_it_after_acceptance(
         ledger = store.delivery("2026-W47")
     assert ledger is not None and ledger.status == "sent" and ledger.recipients == ("ana@example.org",)
     assert ledger.message_id == message["Message-ID"] and ledger.sent_at == MONDAY_8
+    status = CliRunner().invoke(cli, ["--config", str(config.source), "status"])
+    line = next(x for x in status.stdout.splitlines() if x.startswith("brief 2026-W47"))
+    assert "sent 2026-11-23 08:00 UTC to ana@example.org as <briefing.2026-W47." in line
+    assert line.endswith("2026-W47/brief.pdf)")
 
 
 def test_a_temporary_failure_is_retried_by_the_next_run(

@@ -130,10 +130,18 @@ def _link_list(brief: Brief, links: Sequence[tuple[str, str]]) -> list[tuple[str
 
 def _counts_line(brief: Brief) -> str:
     c = brief.counts
-    return (
-        f"{c.articles} articles read from {c.sources} sources: {c.new} new stories, "
-        f"{c.developments} developments, {c.repeats} repeats, {c.duplicates} duplicates."
-    )
+    parts = [
+        _n(c.new, "new story", "new stories"),
+        _n(c.developments, "development", "developments"),
+        _n(c.repeats, "repeat", "repeats"),
+        _n(c.duplicates, "duplicate", "duplicates"),
+    ]
+    read = _n(c.articles, "article", "articles")
+    return f"{read} read from {_n(c.sources, 'source', 'sources')}: {', '.join(parts)}."
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def _attachment_line(brief: Brief, note: str) -> str:
