@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -308,6 +310,46 @@ def test_silent_server_times_out(brief: Brief, clock: FakeClock) -> None:
         assert time.monotonic() - started < 4
 
 
+def test_a_server_that_drips_hits_the_whole_conversation_deadline(brief: Brief, clock: FakeClock) -> None:
+    # Each byte comes within the per-read timeout, so only a deadline for the whole send can end it.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        stop = threading.Event()
+
+        def drip() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                for byte in b"220-" + b"x" * 10_000:
+                    if stop.wait(0.3):
+                        return
+                    with contextlib.suppress(OSError):
+                        conn.sendall(bytes([byte]))
+
+        thread = threading.Thread(target=drip, daemon=True)
+        thread.start()
+        config = settings(listener.getsockname()[1], timeout=1.0)
+        started = time.monotonic()
+        try:
+            with pytest.raises(TemporaryDeliveryError):
+                send(built(brief, config, clock).message, config, {})
+        finally:
+            stop.set()
+        assert time.monotonic() - started < 8  # 4 x the timeout, and some slack
+
+
+def test_a_server_that_hangs_up_during_the_tls_handshake_is_temporary(brief: Brief, clock: FakeClock) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def hang_up() -> None:
+            conn, _ = listener.accept()
+            conn.recv(1024)  # the ClientHello
+            conn.close()
+
+        threading.Thread(target=hang_up, daemon=True).start()
+        config = settings(listener.getsockname()[1], security="tls", timeout=2.0)
+        with pytest.raises(TemporaryDeliveryError, match=r"127\.0\.0\.1"):
+            send(built(brief, config, clock).message, config, {})
+
+
 def test_connection_refused_is_temporary(brief: Brief, clock: FakeClock) -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
@@ -339,6 +381,17 @@ def test_wrong_password_is_permanent(brief: Brief, clock: FakeClock) -> None:
         with pytest.raises(PermanentDeliveryError, match="535") as caught:
             send(built(brief, config, clock).message, config, {"SMTP_USER": "mailer", "SMTP_PASS": "wrong"})
     assert "wrong" not in str(caught.value)
+    assert handler.received == []
+
+
+def test_credentials_smtp_cannot_send_are_permanent_and_never_shown(brief: Brief, clock: FakeClock) -> None:
+    handler = Recorder()
+    with smtp_server(handler, authenticator=handler.authenticate, auth_require_tls=False) as server:
+        config = auth_settings(server.port)
+        env = {"SMTP_USER": "mailer", "SMTP_PASS": "pässwort-SECRET"}
+        with pytest.raises(PermanentDeliveryError, match="cannot send") as caught:
+            send(built(brief, config, clock).message, config, env)
+    assert "SECRET" not in str(caught.value) and caught.value.__cause__ is None
     assert handler.received == []
 
 

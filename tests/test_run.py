@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from briefing.cli import cli
 from briefing.config import Config, load_config
 from briefing.daemon import build_scheduler
-from briefing.errors import RunLockedError
+from briefing.errors import ConfigError, RunLockedError
 from briefing.period import iso_week
 from briefing.pipeline.running import run
 from briefing.schedule import due_at, latest_due, missed_between
@@ -154,7 +154,7 @@ def test_the_daemon_catches_up_logs_its_plan_and_stops_on_sigterm(
     command = [sys.executable, "-m", "briefing", "--config", str(config.source), "daemon"]
     daemon = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        log = _read_until(daemon, "next brief", timeout=120)
+        log = _read_until(daemon, "catch-up: brief", timeout=120)
         second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
         assert second.returncode == 75 and "another briefing run" in second.stderr
         daemon.send_signal(signal.SIGTERM)
@@ -164,8 +164,35 @@ def test_the_daemon_catches_up_logs_its_plan_and_stops_on_sigterm(
     log += rest
     assert daemon.returncode == 0, log
     assert "daemon started" in log and "next fetch" in log and "daemon stopped" in log
-    assert re.search(r"catch-up for \d{4}-W\d\d: written", log), log
+    assert re.search(r"catch-up: brief \d{4}-W\d\d written", log), log
     assert list((tmp_path / "reports").glob("*/brief.pdf"))
+
+
+@pytest.mark.slow
+def test_sigterm_while_the_daemon_is_fetching_stops_it_after_that_step(
+    tmp_path: Path, sample_site: SampleSite
+) -> None:
+    def stall(request: Any) -> None:
+        time.sleep(4)  # longer than the test waits before SIGTERM, shorter than the fetch deadline
+        return None
+
+    sample_site.server.route("/feed/", stall)
+    config = write_config(tmp_path, site_feeds(sample_site))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+    command = [sys.executable, "-m", "briefing", "--config", str(config.source), "daemon"]
+    daemon = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        log = _read_until(daemon, "catch-up: running", timeout=60)
+        time.sleep(0.5)  # inside the fetch, which waits 4 s for the stalled feed
+        daemon.send_signal(signal.SIGTERM)
+        _, rest = daemon.communicate(timeout=90)
+    finally:
+        daemon.kill()
+    log += rest
+    assert daemon.returncode == 0, log
+    assert "stopping" in log and "daemon stopped" in log and "Traceback" not in log
+    assert "catch-up: brief" in log and "stopped" in log.split("catch-up: brief", 1)[1]
+    assert not (tmp_path / "reports").exists()  # stopped before the brief
 
 
 def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
@@ -316,3 +343,39 @@ def handler_message(envelope: Any) -> Any:
     from email import message_from_bytes, policy
 
     return message_from_bytes(envelope.original_content, policy=policy.default)
+
+
+def test_a_server_size_limit_below_ours_sends_the_brief_without_the_pdf(
+    tmp_path: Path, sample_site: SampleSite, clock: FakeClock
+) -> None:
+    class SizeLimited(Recorder):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if b"application/pdf" in envelope.original_content:
+                return "552 5.3.4 Message size exceeds fixed limit"
+            return await super().handle_DATA(server, session, envelope)
+
+    clock.now = MONDAY_8
+    handler = SizeLimited()
+    with smtp_server(handler) as smtp:
+        config = with_email(write_config(tmp_path, site_feeds(sample_site)), smtp.port)
+        result = run(config, clock=clock)
+    assert result.action == "sent", result.detail
+    message = handler.message()
+    assert list(message.iter_attachments()) == []
+    assert "refused the message with the PDF as too large" in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    ("email", "problem"),
+    [
+        ({"recipients": ["ana@example.org, eve@example.org"]}, "more than one address"),
+        ({"username_env": "SMTP_USER", "password_env": "SMTP_PASS"}, "never sent without TLS"),
+        ({"sender": None}, "delivery.email.sender: required"),
+    ],
+)
+def test_e_mail_configuration_mistakes_are_caught_before_any_work(
+    tmp_path: Path, email: dict[str, Any], problem: str
+) -> None:
+    config = write_config(tmp_path, [])
+    with pytest.raises(ConfigError, match=problem):
+        with_email(config, 25, **email)

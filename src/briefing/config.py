@@ -697,6 +697,11 @@ class _Checker:
                 self.problem("delivery.email.sender", "required when delivery.email.host is set")
             if not values["recipients"]:
                 self.problem("delivery.email.recipients", "required when delivery.email.host is set")
+            if values["username_env"] and values["security"] == "none":
+                self.problem(
+                    "delivery.email.username_env",
+                    "credentials are never sent without TLS; use security starttls or tls",
+                )
         return values
 
     def items(self, section: str, raw: Any, what: str) -> list[tuple[str, dict[str, Any]]]:
@@ -925,10 +930,12 @@ def _as_schedule(_: _Checker, raw: Any, __: bool) -> str:
 
 def _as_address(_: _Checker, raw: Any, __: bool) -> str:
     from email.headerregistry import Address
-    from email.utils import parseaddr
+    from email.utils import getaddresses, parseaddr
 
     if not isinstance(raw, str) or any(c in raw for c in "\r\n\0"):
         raise _Invalid(f"expected one e-mail address on one line, got {raw!r}")
+    if len(getaddresses([raw])) != 1:
+        raise _Invalid(f"{raw!r} holds more than one address; list each on its own")
     name, address = parseaddr(raw)
     if "@" not in address or address.count("@") != 1:
         raise _Invalid(f"{raw!r} is not an e-mail address such as brief@example.org")

@@ -2,11 +2,13 @@
 
 Two jobs with fixed ids, re-added at every start: "fetch" every `schedule.fetch_every` hours and
 "brief" on `schedule.brief` in `settings.timezone`. Both call `pipeline.run`, so what is due and what was
-delivered come from the ledger, exactly as for cron. Missed runs are coalesced into one and may run up to
-`schedule.misfire_grace_hours` late; one instance of a job at a time; at start, one catch-up run produces
-the latest due brief if it is missing. A second daemon on the same data folder refuses to start; a cron
-run at the same moment finds the run lock taken and the job logs that it skipped.
-SIGTERM and SIGINT stop the daemon between steps: the running job finishes its step, nothing new starts.
+delivered come from the ledger, exactly as for cron: the brief job sends on time, and every fetch job
+also sends a due brief that is still missing (a brief job skipped because the lock was taken, a
+temporary SMTP failure, a slot lost to a clock change). Missed runs are coalesced into one and may run up
+to `schedule.misfire_grace_hours` late; one instance of a job at a time; a catch-up run right after start
+produces the latest due brief if it is missing. A second daemon on the same data folder refuses to
+start. SIGTERM and SIGINT stop the daemon between steps: the running job finishes its step, nothing new
+starts, and the daemon exits 0.
 """
 
 from __future__ import annotations
@@ -72,12 +74,13 @@ def serve(config: Config, *, clock: Clock = utc_now, stop: threading.Event | Non
         scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            scheduler.start(paused=True)
+            # The catch-up runs in the scheduler's thread like any job, so the signals stay ours.
+            scheduler.add_job(_job, args=(config, "catch-up", clock, stop, scheduler), id="catch-up")
+            scheduler.start()
             log.info("daemon started for %s (time zone %s)", config.source, config.settings.timezone)
-            _job(config, "catch-up", clock, stop, scheduler)
-            scheduler.resume()
             _log_next(scheduler)
-            stop.wait()
+            while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
+                pass
             log.info("stopping: waiting for the running job to finish its step")
             scheduler.shutdown(wait=True)
         finally:
@@ -90,30 +93,31 @@ def _job(config: Config, kind: str, clock: Clock, stop: threading.Event, schedul
     from briefing.pipeline.running import run
 
     if stop.is_set():
+        log.info("%s: not started, the daemon is stopping", kind)
         return
+    log.info("%s: running", kind)
     try:
-        if kind == "fetch":
-            from briefing.pipeline.fetching import fetch
-
-            report = fetch(config, clock=clock)
-            failed = [f.name for f in report.feeds if f.error]
+        # Every job is a whole run: fetch, then the due brief if it is missing (cron's `run` does the same).
+        result = run(config, clock=clock, stop=stop)
+        fetched = result.fetched
+        if fetched is not None:
+            failed = [f.name for f in fetched.feeds if f.error]
             failing = f"; failing: {', '.join(failed)}" if failed else ""
-            log.info("fetch: %d new articles%s", report.new, failing)
-        else:
-            # The brief job fetches first so the brief has the latest articles (cron's `run` does too).
-            result = run(config, clock=clock)
-            level = logging.INFO if result.ok else logging.ERROR
-            log.log(level, "%s for %s: %s %s", kind, result.period.label, result.action, result.detail)
+            log.info("%s: fetched %d new articles%s", kind, fetched.new, failing)
+        level = logging.INFO if result.ok else logging.ERROR
+        log.log(level, "%s: brief %s %s %s", kind, result.period.label, result.action, result.detail)
     except RunLockedError as e:
         log.warning("%s skipped: %s", kind, e)
     except BriefingError as e:
         log.error("%s failed: %s", kind, e)
-    if kind != "catch-up":
+    if kind != "catch-up" and not stop.is_set():
         _log_next(scheduler)
 
 
 def _log_next(scheduler: Any) -> None:
     for job in scheduler.get_jobs():
+        if job.id == "catch-up":
+            continue
         when = job.next_run_time
         log.info("next %s: %s", job.id, when.isoformat(timespec="minutes") if when else "paused")
 
@@ -126,4 +130,5 @@ def _on_event(event: Any) -> None:
     elif event.code == EVENT_JOB_MAX_INSTANCES:
         log.warning("job %s still running at its next time; this run is skipped", event.job_id)
     else:
-        log.error("job %s crashed: %r", event.job_id, event.exception)
+        # Only the type: an exception's repr can carry secrets (smtplib puts AUTH strings in it).
+        log.error("job %s crashed: %s", event.job_id, type(event.exception).__name__)

@@ -105,4 +105,10 @@ class TemporaryDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Delivery will keep failing until someone fixes something (5xx reply, login refused, no STARTTLS,
-    untrusted certificate, missing credentials, too large a brief); do not retry in a loop."""
+    untrusted certificate, missing credentials, too large a brief); do not retry in a loop.
+
+    `too_large` is set when the server refused the message for its size (552)."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large

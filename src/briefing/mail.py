@@ -14,6 +14,7 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,14 +74,16 @@ def build_message(
     message_id: str,
     now: datetime,
     links: Sequence[tuple[str, str]] = (),
+    left_out: str = "",
 ) -> BuiltMessage:
     """The e-mail for `brief`: a text and an HTML body, the PDF attached when it fits.
 
-    `links` are (label, URL) pairs listed before the sources (e.g. where the brief is published).
+    `links` are (label, URL) pairs listed before the sources (e.g. where the brief is published);
+    `left_out`, when given, is why the PDF is not attached (said in both bodies).
     Returns a `BuiltMessage`. Raises `PermanentDeliveryError` when the sender or recipients are missing or
     malformed, or when the PDF is too large and `settings.attachment_fallback` is off.
     """
-    attach, note = _attachment_decision(pdf, settings)
+    attach, note = (False, left_out) if left_out else _attachment_decision(pdf, settings)
     all_links = _link_list(brief, links)
     # Folding a header at 78 columns next to a non-ASCII word doubles a space (CPython's folder); RFC 5322
     # allows 998. Bodies are quoted-printable either way, so no line is long and no server needs 8BITMIME.
@@ -219,20 +222,39 @@ def send(
     credentials = _credentials(settings, env)  # before connecting: a missing secret needs no network
     context = ssl_context or ssl.create_default_context()
     with _errors_as_delivery_errors(where, settings.timeout):
-        smtp = _connect(settings, context)
+        smtp = _client(settings, context)
+        # The timeout bounds each read; a server that drips a byte at a time needs a deadline for the
+        # whole conversation (greeting included), or the run would hold the lock for ever.
+        deadline = threading.Timer(settings.timeout * _DEADLINE_FACTOR, _abort, args=(smtp,))
+        deadline.daemon = True
+        deadline.start()
         try:
+            code, greeting = smtp.connect(settings.host, settings.effective_port)
+            if code != 220:  # what smtplib checks only when it connects in its constructor
+                raise smtplib.SMTPConnectError(code, greeting)
             if settings.security == "starttls":
                 _start_tls(smtp, context, where)
             if credentials is not None:
-                smtp.login(*credentials)
+                _login(smtp, credentials, where)
             refused = smtp.send_message(message, from_addr=settings.sender, to_addrs=settings.recipients)
             crash_point("after_smtp_accept", str(message["Message-ID"]))
             # The message is accepted: a failed goodbye changes nothing.
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 smtp.quit()
         finally:
+            deadline.cancel()
             smtp.close()
     return _sent_text(where, message, settings.recipients, refused)
+
+
+_DEADLINE_FACTOR = 4  # connect, TLS, login and data, each within `timeout`
+
+
+def _abort(smtp: smtplib.SMTP) -> None:
+    sock = getattr(smtp, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _credentials(settings: EmailSettings, env: Mapping[str, str]) -> tuple[str, str] | None:
@@ -249,12 +271,24 @@ def _credentials(settings: EmailSettings, env: Mapping[str, str]) -> tuple[str, 
     return values[0], values[1]
 
 
-class _SMTP(smtplib.SMTP):
-    """smtplib.SMTP that closes its socket when the greeting fails (the stock one leaves it open)."""
+def _login(smtp: smtplib.SMTP, credentials: tuple[str, str], where: str) -> None:
+    try:
+        smtp.login(*credentials)
+    except (UnicodeError, ValueError):
+        # smtplib encodes AUTH as ASCII; never show the exception: its text carries the secret.
+        raise PermanentDeliveryError(
+            f"SMTP {where}: the user name or password contains characters SMTP AUTH cannot send"
+        ) from None
 
-    def connect(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+
+class _SMTP(smtplib.SMTP):
+    """smtplib.SMTP that closes its socket when the greeting fails (the stock one leaves it open) and
+    knows the server's name for TLS when it connects after construction."""
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> Any:
+        self._host = host  # smtplib sets the TLS server name only in its constructor
         try:
-            return super().connect(*args, **kwargs)
+            return super().connect(host, port, source_address)
         except BaseException:
             self.close()
             raise
@@ -264,11 +298,11 @@ class _SMTPSSL(smtplib.SMTP_SSL, _SMTP):
     """Implicit TLS with the same care for the socket."""
 
 
-def _connect(settings: EmailSettings, context: ssl.SSLContext) -> smtplib.SMTP:
-    host, port = settings.host or "", settings.effective_port
+def _client(settings: EmailSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+    """An unconnected client (connecting reads the greeting, which the deadline must cover too)."""
     if settings.security == "tls":
-        return _SMTPSSL(host, port, timeout=settings.timeout, context=context)
-    return _SMTP(host, port, timeout=settings.timeout)
+        return _SMTPSSL(timeout=settings.timeout, context=context)
+    return _SMTP(timeout=settings.timeout)
 
 
 def _start_tls(smtp: smtplib.SMTP, context: ssl.SSLContext, where: str) -> None:
@@ -314,7 +348,8 @@ def _errors_as_delivery_errors(where: str, timeout: float) -> Iterator[None]:
         reply = _reply(e.smtp_code, e.smtp_error)
         what = "the login" if isinstance(e, smtplib.SMTPAuthenticationError) else "the message"
         if 500 <= e.smtp_code < 600:
-            raise PermanentDeliveryError(f"SMTP {where} refused {what}: {reply}") from e
+            too_large = e.smtp_code == 552  # RFC 5321: exceeded storage allocation (message size)
+            raise PermanentDeliveryError(f"SMTP {where} refused {what}: {reply}", too_large=too_large) from e
         raise TemporaryDeliveryError(f"SMTP {where} refused {what} for now: {reply}") from e
     except smtplib.SMTPServerDisconnected as e:
         if isinstance(e.__context__, TimeoutError):  # smtplib reports a read timeout as a disconnect
@@ -327,6 +362,9 @@ def _errors_as_delivery_errors(where: str, timeout: float) -> Iterator[None]:
         raise PermanentDeliveryError(
             f"SMTP {where}: TLS certificate not trusted: {_one_line(e.verify_message or str(e))}"
         ) from e
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as e:
+        # The server hung up during the handshake: a network hiccup, not a broken configuration.
+        raise TemporaryDeliveryError(f"SMTP {where}: connection closed during the TLS handshake") from e
     except ssl.SSLError as e:
         raise PermanentDeliveryError(f"SMTP {where}: TLS failed: {_one_line(e.reason or str(e))}") from e
     except TimeoutError as e:

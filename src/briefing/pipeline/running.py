@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.config import Config
-from briefing.errors import DeliveryError, TemporaryDeliveryError
+from briefing.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from briefing.lock import RunLock
 from briefing.models import Brief, Delivery, FetchReport
 from briefing.period import Period
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a run did. `action`: already_done, not_retried, written, sent, retry, failed."""
+    """What a run did. `action`: already_done, not_retried, written, sent, retry, failed, stopped."""
 
     fetched: FetchReport | None
     period: Period
@@ -51,17 +52,21 @@ def run(
     clock: Clock = utc_now,
     env: Mapping[str, str] | None = None,
     sender: Callable[..., str] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunResult:
     """One unattended run. Holds the run lock throughout; raises `RunLockedError` if another run has it.
 
-    `fetch_feeds=False` skips the fetch (the daemon's brief job after its own fetch job). `sender` and
-    `env` are for the e-mail step (defaults: `mail.send`, the process environment).
+    `fetch_feeds=False` skips the fetch. `sender` and `env` are for the e-mail step (defaults:
+    `mail.send`, the process environment). When `stop` is set (the daemon is stopping), the run ends
+    after its current step with action "stopped".
     """
     settings = config.settings
     with RunLock(settings.data_dir):
         fetched = fetch(config, clock=clock) if fetch_feeds else None
         now = clock()
         period = latest_due(now, settings.timezone, config.schedule.brief)
+        if stop is not None and stop.is_set():
+            return RunResult(fetched, period, "stopped", "stopping before the brief")
         with Store.open(settings.database) as store:
             done = store.delivery(period.label)
             missed = tuple(missed_between(store.last_delivered(), period))
@@ -88,7 +93,8 @@ def _skip(done: Delivery | None, config: Config, force: bool) -> tuple[str, str]
         return None
     if done.status == "sent" or (done.status == "written" and not config.email.enabled):
         when = done.sent_at or done.rendered_at
-        return "already_done", f"delivered {when:%Y-%m-%d %H:%M} UTC; --force sends it again"
+        again = "sends" if config.email.enabled else "writes"
+        return "already_done", f"delivered {when:%Y-%m-%d %H:%M} UTC; --force {again} it again"
     if done.status == "failed":
         return "not_retried", f"delivery failed permanently: {done.last_error}; fix it, then use --force"
     return None  # rendered but not sent, or a temporary failure: try again
@@ -113,15 +119,20 @@ def _deliver(
     message_id = mail.message_id_for(period.label, email.sender, email.recipients, brief.title)
     now = clock()
     database = config.settings.database
+    send = sender or mail.send
+    environment = os.environ if env is None else env
     try:
-        built = mail.build_message(
-            brief,
-            pdf_path.read_bytes() if pdf_path else None,
-            email,
-            message_id=message_id,
-            now=now,
-        )
-        reply = (sender or mail.send)(built.message, email, os.environ if env is None else env)
+        pdf = pdf_path.read_bytes() if pdf_path else None
+        built = mail.build_message(brief, pdf, email, message_id=message_id, now=now)
+        try:
+            reply = send(built.message, email, environment)
+        except PermanentDeliveryError as e:
+            if not (e.too_large and built.attached and email.attachment_fallback):
+                raise
+            # The server's size limit is lower than ours: the brief goes out without the PDF.
+            reason = "the mail server refused the message with the PDF as too large; see the reports folder"
+            built = mail.build_message(brief, pdf, email, message_id=message_id, now=now, left_out=reason)
+            reply = send(built.message, email, environment)
     except DeliveryError as e:
         permanent = not isinstance(e, TemporaryDeliveryError)
         with Store.open(database) as store:
