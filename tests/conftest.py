@@ -113,6 +113,24 @@ def site_feeds(site: SampleSite) -> list[dict[str, Any]]:
     ]
 
 
+def run_like_cron(args: Sequence[str], home: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """The real CLI as cron starts it: `env -i`-like environment, LANG=C, no TZ, working directory /."""
+    return subprocess.run(
+        [sys.executable, "-m", "briefing", *args],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C",
+            "HOME": str(home),
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        },
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_cli(
     args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

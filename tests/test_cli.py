@@ -17,7 +17,7 @@ from briefing.cli import cli
 from briefing.lock import RunLock
 from briefing.samples.server import LoopbackServer, Reply
 from briefing.samples.shapes import wordpress_feed
-from conftest import ROOT, SampleSite, load_articles, run_cli, site_feeds, write_config
+from conftest import ROOT, SampleSite, load_articles, run_cli, run_like_cron, site_feeds, write_config
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -266,20 +266,7 @@ def test_e2_e13_killed_and_terminated_runs_release_the_lock(tmp_path: Path, serv
 
 def test_cron_like_environment(tmp_path: Path, sample_site: SampleSite) -> None:
     config = write_config(tmp_path, site_feeds(sample_site))
-    done = subprocess.run(
-        [sys.executable, "-m", "briefing", "fetch", "--config", str(config.source)],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "LANG": "C",
-            "HOME": str(tmp_path),
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-        },
-        cwd="/",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_like_cron(["fetch", "--config", str(config.source)], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "5 new articles" in done.stdout
     assert (tmp_path / "data" / "briefing.sqlite3").exists()

@@ -25,7 +25,7 @@ from briefing.period import iso_week
 from briefing.pipeline.running import run
 from briefing.schedule import due_at, latest_due, missed_between
 from briefing.store import Store
-from conftest import ROOT, FakeClock, SampleSite, run_cli, site_feeds, write_config
+from conftest import ROOT, FakeClock, SampleSite, run_cli, run_like_cron, site_feeds, write_config
 from test_mail import Recorder, smtp_server
 from test_pipeline import held_elsewhere
 
@@ -110,20 +110,7 @@ def test_a_run_while_another_holds_the_lock_does_nothing(tmp_path: Path, sample_
 
 def test_cron_mode_in_a_bare_environment(tmp_path: Path, sample_site: SampleSite) -> None:
     config = write_config(tmp_path, site_feeds(sample_site), timezone="Asia/Almaty")
-    done = subprocess.run(
-        [sys.executable, "-m", "briefing", "--config", str(config.source), "run"],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "LANG": "C",
-            "HOME": str(tmp_path),
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-        },
-        cwd="/",
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = run_like_cron(["--config", str(config.source), "run"], tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 1 and re.match(r"5 new articles; brief \d{4}-W\d\d: written", lines[0]), lines
