@@ -67,14 +67,14 @@ def test_a_run_writes_the_due_brief_once_and_again_only_when_forced(
     config = write_config(tmp_path, site_feeds(sample_site))
     first = run(config, clock=clock)
     assert first.action == "written" and first.period.label == "2026-W47"
-    assert first.fetched is not None and first.fetched.new == 5
+    assert first.fetched.new == 5
     assert sorted(p.name for p in first.files) == ["brief.html", "brief.json", "brief.pdf"]
     pdf = tmp_path / "reports" / "2026-W47" / "brief.pdf"
     stamp = pdf.stat().st_mtime_ns
 
     clock.advance(hours=1)
     second = run(config, clock=clock)
-    assert second.action == "already_done" and second.fetched is not None and second.fetched.new == 0
+    assert second.action == "already_done" and second.fetched.new == 0
     assert pdf.stat().st_mtime_ns == stamp
 
     clock.advance(hours=1)

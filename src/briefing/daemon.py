@@ -99,11 +99,9 @@ def _job(config: Config, kind: str, clock: Clock, stop: threading.Event, schedul
     try:
         # Every job is a whole run: fetch, then the due brief if it is missing (cron's `run` does the same).
         result = run(config, clock=clock, stop=stop)
-        fetched = result.fetched
-        if fetched is not None:
-            failed = [f.name for f in fetched.feeds if f.error]
-            failing = f"; failing: {', '.join(failed)}" if failed else ""
-            log.info("%s: fetched %d new articles%s", kind, fetched.new, failing)
+        failed = [f.name for f in result.fetched.feeds if f.error]
+        failing = f"; failing: {', '.join(failed)}" if failed else ""
+        log.info("%s: fetched %d new articles%s", kind, result.fetched.new, failing)
         level = logging.INFO if result.ok else logging.ERROR
         log.log(level, "%s: brief %s %s %s", kind, result.period.label, result.action, result.detail)
     except RunLockedError as e:

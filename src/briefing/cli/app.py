@@ -75,13 +75,17 @@ def _context(config_path: Path | None, debug: bool | None) -> Context:
     return ctx
 
 
-def _setup_logging(debug: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if debug else "briefing: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+def _setup_logging(debug: bool, long_running: bool = False) -> None:
+    """Warnings only for commands; a long-running process (the daemon) also logs what it does, with times."""
+    if debug:
+        level, form = logging.DEBUG, "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    elif long_running:
+        level, form = logging.INFO, "%(asctime)s briefing: %(message)s"
+    else:
+        level, form = logging.WARNING, "briefing: %(message)s"
+    logging.basicConfig(level=level, format=form, datefmt="%Y-%m-%d %H:%M:%S", stream=sys.stderr, force=True)
+    if long_running and not debug:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @contextmanager

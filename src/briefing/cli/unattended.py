@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
 import click
 
-from briefing.cli.app import EXIT_FAILED, _context, _errors, cli, common
+from briefing.cli.app import EXIT_FAILED, _context, _errors, _setup_logging, cli, common
 
 
 @cli.command()
@@ -31,14 +30,14 @@ def run(force: bool, as_json: bool, config_path: Path | None, debug: bool | None
 
         result = run_once(ctx.config(), force=force)
         fetched = result.fetched
-        failing = [f.name for f in fetched.feeds if f.error] if fetched else []
+        failing = [f.name for f in fetched.feeds if f.error]
         summary = {
             "period": result.period.label,
             "action": result.action,
             "detail": result.detail,
             "files": [str(p) for p in result.files],
             "missed": list(result.missed),
-            "new_articles": fetched.new if fetched else 0,
+            "new_articles": fetched.new,
             "failed_feeds": failing,
         }
         if as_json:
@@ -80,12 +79,7 @@ def daemon(config_path: Path | None, debug: bool | None) -> None:
     Ctrl-C stops it after the current step. One daemon per data folder.
     """
     ctx = _context(config_path, debug)
-    if not ctx.debug:
-        logging.getLogger("briefing").setLevel(logging.INFO)
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(logging.Formatter("%(asctime)s briefing: %(message)s", "%Y-%m-%d %H:%M:%S"))
-        logging.getLogger().setLevel(logging.INFO)
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    _setup_logging(ctx.debug, long_running=True)
     with _errors(ctx):
         from briefing.daemon import serve
 

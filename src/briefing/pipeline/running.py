@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class RunResult:
     """What a run did. `action`: already_done, not_retried, written, sent, retry, failed, stopped."""
 
-    fetched: FetchReport | None
+    fetched: FetchReport
     period: Period
     action: str
     detail: str = ""
@@ -48,44 +48,39 @@ def run(
     config: Config,
     *,
     force: bool = False,
-    fetch_feeds: bool = True,
     clock: Clock = utc_now,
     env: Mapping[str, str] | None = None,
-    sender: Callable[..., str] | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
     """One unattended run. Holds the run lock throughout; raises `RunLockedError` if another run has it.
 
-    `fetch_feeds=False` skips the fetch. `sender` and `env` are for the e-mail step (defaults:
-    `mail.send`, the process environment). When `stop` is set (the daemon is stopping), the run ends
-    after its current step with action "stopped".
+    `env` holds the SMTP credentials (default: the process environment). When `stop` is set (the daemon
+    is stopping), the run ends after its current step with action "stopped".
     """
     settings = config.settings
     with RunLock(settings.data_dir):
-        fetched = fetch(config, clock=clock) if fetch_feeds else None
-        now = clock()
-        period = latest_due(now, settings.timezone, config.schedule.brief)
+        fetched = fetch(config, clock=clock)
+        period = latest_due(clock(), settings.timezone, config.schedule.brief)
         if stop is not None and stop.is_set():
             return RunResult(fetched, period, "stopped", "stopping before the brief")
         with Store.open(settings.database) as store:
-            done = store.delivery(period.label)
             missed = tuple(missed_between(store.last_delivered(), period))
-        if missed:
-            log.warning(
-                "not briefed: %s (only the latest due week is made; `briefing report --period` makes one)",
-                ", ".join(missed),
-            )
-        skip = _skip(done, config, force)
-        if skip:
-            return RunResult(fetched, period, skip[0], skip[1], missed=missed)
-        written = report(config, period, refresh=force, clock=clock)
-        files = tuple(written.files)
-        email = config.email
-        with Store.open(settings.database) as store:
+            if missed:
+                log.warning(
+                    "not briefed: %s (only the latest due week is made; `report --period` makes others)",
+                    ", ".join(missed),
+                )
+            skip = _skip(store.delivery(period.label), config, force)
+            if skip:
+                return RunResult(fetched, period, skip[0], skip[1], missed=missed)
+            written = report(config, period, refresh=force, clock=clock)
+            files = tuple(written.files)
+            email = config.email
             store.record_rendered(period.label, files, "rendered" if email.enabled else "written", clock())
-        if not email.enabled:
-            return RunResult(fetched, period, "written", "no e-mail configured", files, missed)
-        return _deliver(config, written.brief, period, files, clock, env, sender, fetched, missed)
+            if not email.enabled:
+                return RunResult(fetched, period, "written", "no e-mail configured", files, missed)
+            action, detail = _deliver(config, written.brief, period, files, store, clock, env)
+        return RunResult(fetched, period, action, detail, files, missed)
 
 
 def _skip(done: Delivery | None, config: Config, force: bool) -> tuple[str, str] | None:
@@ -105,43 +100,34 @@ def _deliver(
     brief: Brief,
     period: Period,
     files: tuple[Path, ...],
+    store: Store,
     clock: Clock,
     env: Mapping[str, str] | None,
-    sender: Callable[..., str] | None,
-    fetched: FetchReport | None,
-    missed: tuple[str, ...],
-) -> RunResult:
+) -> tuple[str, str]:
+    """Send the brief and record the outcome in the ledger: ("sent" | "retry" | "failed", detail)."""
     from briefing import mail
 
     email = config.email
     assert email.sender is not None
     pdf_path = next((p for p in files if p.suffix == ".pdf"), None)
     message_id = mail.message_id_for(period.label, email.sender, email.recipients, brief.title)
-    now = clock()
-    database = config.settings.database
-    send = sender or mail.send
     environment = os.environ if env is None else env
     try:
         pdf = pdf_path.read_bytes() if pdf_path else None
-        built = mail.build_message(brief, pdf, email, message_id=message_id, now=now)
+        built = mail.build_message(brief, pdf, email, message_id=message_id, now=clock())
         try:
-            reply = send(built.message, email, environment)
+            reply = mail.send(built.message, email, environment)
         except PermanentDeliveryError as e:
             if not (e.too_large and built.attached and email.attachment_fallback):
                 raise
             # The server's size limit is lower than ours: the brief goes out without the PDF.
             reason = "the mail server refused the message with the PDF as too large; see the reports folder"
-            built = mail.build_message(brief, pdf, email, message_id=message_id, now=now, left_out=reason)
-            reply = send(built.message, email, environment)
+            built = mail.build_message(brief, pdf, email, message_id=message_id, now=clock(), left_out=reason)
+            reply = mail.send(built.message, email, environment)
     except DeliveryError as e:
         permanent = not isinstance(e, TemporaryDeliveryError)
-        with Store.open(database) as store:
-            store.record_failure(period.label, message_id, str(e), permanent, clock())
-        action = "failed" if permanent else "retry"
-        return RunResult(fetched, period, action, str(e), files, missed)
-    with Store.open(database) as store:
-        store.record_sent(period.label, message_id, email.recipients, reply, clock())
+        store.record_failure(period.label, message_id, str(e), permanent, clock())
+        return ("failed" if permanent else "retry"), str(e)
+    store.record_sent(period.label, message_id, email.recipients, reply, clock())
     note = f"; {built.note}" if built.note else ""
-    return RunResult(
-        fetched, period, "sent", f"sent to {', '.join(email.recipients)} as {message_id}{note}", files, missed
-    )
+    return "sent", f"sent to {', '.join(email.recipients)} as {message_id}{note}"
