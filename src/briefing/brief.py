@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from briefing.config import Config
@@ -199,7 +199,7 @@ def _duplicate(f: Finding, articles: dict[int, Article]) -> Dropped:
 
 def _refused(a: Article) -> Dropped:
     reason = {"excluded": "excluded URL", "blocked": "link refused"}.get(
-        a.extraction_status, "no text yet" if not a.text.strip() else a.extraction_status
+        a.extraction_status, a.extraction_status if a.has_text else "no text yet"
     )
     return Dropped(a.title or "(untitled)", safe_url(a.url), _publisher(a), reason, a.extraction_detail)
 
@@ -273,12 +273,14 @@ def _health(
     )
 
 
-def _days(period: Period) -> list:  # type: ignore[type-arg]
+def _days(period: Period) -> list[date]:
     first, last = period.first_day, period.last_day
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _activity(articles: dict[int, Article], days: Sequence, timezone: str) -> tuple[SourceActivity, ...]:  # type: ignore[type-arg]
+def _activity(
+    articles: dict[int, Article], days: Sequence[date], timezone: str
+) -> tuple[SourceActivity, ...]:
     tz = ZoneInfo(timezone)
     index = {d: i for i, d in enumerate(days)}
     per_source: dict[str, list[int]] = {}

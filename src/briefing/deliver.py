@@ -68,9 +68,7 @@ def read_brief(folder: Path) -> Brief | None:
 def listed(reports: Path) -> list[Listed]:
     """Every brief in the reports folder, newest period first."""
     out = []
-    for folder in (
-        sorted((p for p in reports.iterdir() if p.is_dir()), reverse=True) if reports.is_dir() else []
-    ):
+    for folder in [p for p in reports.iterdir() if p.is_dir()] if reports.is_dir() else []:
         brief = read_brief(folder)
         if brief is None:
             continue

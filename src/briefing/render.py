@@ -48,6 +48,7 @@ def packaged_templates() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+@cache  # one per templates folder: templates compile once per process, not once per file written
 def environment(templates_dir: Path | None = None) -> jinja2.Environment:
     """The Jinja environment: the user's templates first, then ours; autoescaping always on."""
     folders = [str(p) for p in (templates_dir, packaged_templates()) if p is not None]

@@ -7,7 +7,7 @@ the daemon's catch-up produces. Older undelivered weeks are reported as missed, 
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from briefing.config import parse_schedule
 from briefing.period import Period, iso_week, last_complete_week, zone
@@ -21,9 +21,8 @@ def due_at(period: Period, schedule: str) -> datetime:
     for offset in range(8):
         candidate = day + timedelta(days=offset)
         if candidate.weekday() in days:
-            slot = datetime.combine(candidate, time(hour, minute), tzinfo=tz)
             # A slot inside a DST gap does not exist: zoneinfo maps it forward, which is what cron does.
-            slot = slot.astimezone(zone("UTC"))
+            slot = datetime.combine(candidate, time(hour, minute), tzinfo=tz).astimezone(UTC)
             if slot >= period.end:
                 return slot
     raise AssertionError("a schedule has a slot every week")  # parse_schedule guarantees a day

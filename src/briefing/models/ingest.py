@@ -145,6 +145,11 @@ class Article:
     guid: str | None = None
     feed_text: str = ""
 
+    @property
+    def has_text(self) -> bool:
+        """Whether there is text to analyse (a page waiting for a retry has none yet)."""
+        return bool(self.text.strip())
+
 
 @dataclass(frozen=True)
 class FeedResult:

@@ -99,7 +99,7 @@ def analyze_in(
     index.release_counts()
     params = config.analysis
     # An article with no text yet (its page is waiting for a retry) is analysed once the text is there.
-    articles = [a for a in store.articles(since=since, until=until) if a.text.strip()]
+    articles = [a for a in store.articles(since=since, until=until) if a.has_text]
     articles.sort(key=lambda a: (a.published, a.id))
     history = [
         a for a in store.articles(since=since - timedelta(days=params.story_lookback_days), until=since)

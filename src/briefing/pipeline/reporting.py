@@ -75,7 +75,7 @@ def report(
                 # Everything the brief covered (entries, repeats, duplicates, the appendix) is now known,
                 # from the end of the period on: the next period's baseline includes it.
                 shown = store.articles(since=period.start, until=period.end)
-                store.mark_briefed([a.id for a in shown if a.text.strip()], period.end)
+                store.mark_briefed([a.id for a in shown if a.has_text], period.end)
             index = update_index(reports, settings.templates_dir, now)
         except RenderError:
             store.finish_run(run_id, "render_failed", {"period": period.label}, clock())
@@ -93,7 +93,7 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
     others = [
         a
         for a in store.articles(since=period.start, until=period.end, include_excluded=True)
-        if a.extraction_status == "excluded" or not a.text.strip()
+        if a.extraction_status == "excluded" or not a.has_text
     ]
     history = store.articles(since=period.start - timedelta(weeks=8), until=period.start)
     method = Method(
