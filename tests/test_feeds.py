@@ -214,6 +214,20 @@ def test_cp1252_mislabelled_feed_is_decoded() -> None:
     assert len(update.entries) == 1  # decoded with replacement or override; never an exception
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_byte_order_mark_outranks_the_header_and_the_declaration(encoding: str) -> None:
+    # Served as charset=utf-8 with encoding="UTF-8" declared, but the bytes are what the BOM says.
+    text = rss("<item><title>Türkiye’s “corridor”</title><link>https://a.example/x</link></item>").decode()
+    body = text.encode(encoding)
+    if encoding == "utf-16-be":
+        body = b"\xfe\xff" + body
+    assert 'encoding="utf-8"' in text
+    update = parse_feed(
+        body, url="https://a.example/feed", content_type="application/rss+xml; charset=utf-8", now=NOW
+    )
+    assert [e.title for e in update.entries] == ["Türkiye’s “corridor”"] and update.degraded is None
+
+
 WORDPRESS = FIXTURES / "real-feeds" / "wordpress"
 
 

@@ -8,6 +8,7 @@ local files). Both publishers' shapes are handled: Joomla/K2 (author as ``email 
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,31 @@ _SAFE_ENTITY = re.compile(rb'<!ENTITY\s+[\w.-]+\s+"[^&%"]*"\s*>')
 _FUTURE_SLACK = timedelta(minutes=10)
 
 
+# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_DECLARED_ENCODING = re.compile(rb"""^(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def _by_bom(body: bytes) -> bytes | None:
+    """UTF-8 bytes of a body that starts with a byte order mark, else None.
+
+    The mark outranks the HTTP charset and the XML declaration (WHATWG "BOM sniff"); feedparser would
+    believe a declaration that contradicts it and fail, so the body is decoded here and the declaration
+    rewritten to match.
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            text = body[len(bom) :].decode(encoding, errors="replace").encode("utf-8")
+            return _DECLARED_ENCODING.sub(rb"\1\2utf-8\2", text, count=1)
+    return None
+
+
 def parse_feed(
     body: bytes, *, url: str, content_type: str = "", max_entries: int = 50, now: datetime
 ) -> FeedUpdate:
@@ -47,6 +73,8 @@ def parse_feed(
         raise TypeError("parse_feed takes bytes; feedparser would treat a str as a URL or path")
     if not body.strip():
         raise FeedError("empty response body: the server sent no feed")
+    recoded = _by_bom(body)  # first: the byte-level steps below assume an ASCII-compatible body
+    body = recoded or body
     # A newline printed by a plugin before <?xml makes the XML invalid; real WordPress sites do this.
     stripped = body.lstrip(b" \t\r\n")
     if stripped.startswith(b"<?xml"):
@@ -54,7 +82,7 @@ def parse_feed(
     body = _defuse_entities(body)
     body, total_items = _first_items(body, max(4 * max_entries, 100))
     headers = {"content-location": url}
-    if "charset" in content_type.lower():
+    if recoded is None and "charset" in content_type.lower():
         # Without a charset, feedparser applies RFC 3023 (text/xml means us-ascii) and misreads UTF-16
         # feeds; RFC 7303 and every browser let the BOM and XML declaration decide instead.
         headers["content-type"] = content_type
