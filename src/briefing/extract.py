@@ -12,7 +12,7 @@ import re
 import trafilatura
 
 from briefing.errors import ExtractError
-from briefing.htmltext import decode_html, normalise_text
+from briefing.htmltext import decode_html, normalise_text, parse_page
 from briefing.models import ExtractedPage, ExtractionOutcome
 from briefing.testing_hooks import crash_point
 
@@ -23,6 +23,9 @@ _STUB = re.compile(
     r"this content is (only )?available to subscribers|page not found|404 not found)",
     re.IGNORECASE,
 )
+_WORD = re.compile(r"\S*\w\S*")
+_RULE_ROW = re.compile(r"^[\s|:\-]+$")
+_EMPTY_CELLS = re.compile(r"\|(?:\s*\|)+")
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE = re.compile(
     rf"^\s*((\w+day,?\s+)?({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})"
@@ -37,10 +40,12 @@ def extract_page(body: bytes, content_type: str, url: str) -> ExtractedPage | No
     Returns None when trafilatura finds no main text. Runs in a worker: may be killed at its deadline.
     """
     crash_point("extract", url)
-    markup = decode_html(body, content_type)
+    tree = parse_page(decode_html(body, content_type))
+    if tree is None:
+        return None
     try:
         doc = trafilatura.bare_extraction(
-            markup,
+            tree,
             url=url,
             with_metadata=True,
             include_comments=False,
@@ -70,11 +75,22 @@ def extract_page(body: bytes, content_type: str, url: str) -> ExtractedPage | No
 
 def _paragraphs(text: str, title: str) -> str:
     # trafilatura separates paragraphs with one newline; the rest of briefing uses a blank line.
-    lines = [line for line in normalise_text(text).split("\n") if line.strip()]
+    lines = [_tidy_row(line) for line in normalise_text(text).split("\n")]
+    lines = [line for line in lines if line.strip()]
     # The headline and a dateline left over from the page header are not article text.
     while lines and (lines[0] == title or _DATE_LINE.match(lines[0])):
         lines.pop(0)
     return "\n\n".join(lines)
+
+
+def _tidy_row(line: str) -> str:
+    """A table row as trafilatura writes it, without the padding of spanned cells (a colspan of 100
+    makes 99 empty cells) and without Markdown rule lines, which are no text for a reader."""
+    if not line.lstrip().startswith("|"):
+        return line
+    if _RULE_ROW.match(line):
+        return ""
+    return _EMPTY_CELLS.sub("|", line)
 
 
 def _key(text: str) -> str:
@@ -97,7 +113,8 @@ def restore_lead(page_text: str, feed_text: str) -> tuple[str, bool]:
 
 
 def words(text: str) -> int:
-    return len(text.split())
+    """Words of running text: tokens with a letter or digit in them (not the | of table cells)."""
+    return len(_WORD.findall(text))
 
 
 def choose_text(page: ExtractedPage | None, feed_text: str, min_words: int) -> ExtractionOutcome:
