@@ -17,7 +17,7 @@ from briefing.errors import DeliveryError
 from briefing.models import Brief
 from briefing.render import render_template
 from briefing.serialize import brief_from_dict
-from briefing.write import atomic_write_bytes
+from briefing.write import atomic_write_many, remove_temporaries
 
 log = logging.getLogger(__name__)
 NAMES = {"pdf": "brief.pdf", "html": "brief.html", "json": "brief.json"}
@@ -36,23 +36,23 @@ class Listed:
 
 
 def write_brief(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write a brief's files (format -> content) into `folder`; returns their paths in format order.
+    """Write a brief's files (format -> content) into `folder` as one step; returns their paths in
+    format order. Either all are replaced or, when writing fails, none is.
 
     Raises `DeliveryError` naming the file when the folder cannot be written."""
-    written = []
-    for fmt in ("json", "html", "pdf"):
-        if fmt in files:
-            path = folder / NAMES[fmt]
-            _write(path, files[fmt])
-            written.append(path)
-    return written
+    paths = {folder / NAMES[fmt]: files[fmt] for fmt in ("json", "html", "pdf") if fmt in files}
+    _write(paths)
+    return list(paths)
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(files: Mapping[Path, bytes]) -> None:
     try:
-        atomic_write_bytes(path, data)
+        for path in files:
+            remove_temporaries(path)  # a crash mid-write leaves some; the caller holds the run lock
+        atomic_write_many(files)
     except OSError as e:
-        raise DeliveryError(f"cannot write {path}: {e.strerror or e}; check the reports folder") from e
+        where = e.filename or next(iter(files)).parent
+        raise DeliveryError(f"cannot write {where}: {e.strerror or e}; check the reports folder") from e
 
 
 def read_brief(folder: Path) -> Brief | None:
@@ -95,6 +95,10 @@ def update_index(reports: Path, templates_dir: Path | None, now: datetime) -> li
     briefs = listed(reports)
     index = reports / "index.html"
     feed = reports / "feed.xml"
-    _write(index, render_template("index.html", templates_dir, briefs=briefs, now=now).encode())
-    _write(feed, render_template("feed.xml", templates_dir, briefs=briefs, now=now).encode())
+    _write(
+        {
+            index: render_template("index.html", templates_dir, briefs=briefs, now=now).encode(),
+            feed: render_template("feed.xml", templates_dir, briefs=briefs, now=now).encode(),
+        }
+    )
     return [index, feed]

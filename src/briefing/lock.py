@@ -9,6 +9,7 @@ process, so two daemon jobs never overlap.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import threading
@@ -37,6 +38,11 @@ class RunLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise StorageError(
+                    f"data folder {self.path.parent} is not writable ({e.strerror}); fix its permissions"
+                    " or choose another settings.data_dir"
+                ) from None
             raise StorageError(f"cannot create lock file {self.path}: {e.strerror or e}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

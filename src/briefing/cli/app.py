@@ -7,6 +7,7 @@ SIGINT/SIGTERM. Errors are one line on stderr; `--debug` adds the traceback.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import signal
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from briefing.config import Config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+# A read-only or full disk is the machine's state, not a bug: one line, no traceback (see `_errors`).
+_DISK_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -102,6 +105,15 @@ def _errors(ctx: Context) -> Iterator[None]:
         _exit(ctx, e, EXIT_LOCKED)
     except BriefingError as e:
         click.echo(f"briefing: error: {e}", err=True)
+        _exit(ctx, e, EXIT_FAILED)
+    except OSError as e:
+        # The library names paths in its own errors; this catches a write it did not wrap.
+        if e.errno not in _DISK_ERRNOS:
+            raise
+        where = e.filename if e.filename is not None else "a file in the data or reports folder"
+        click.echo(
+            f"briefing: error: cannot write {where}: {e.strerror}; check free space and permissions", err=True
+        )
         _exit(ctx, e, EXIT_FAILED)
     except Terminated:
         click.echo("briefing: stopped by SIGTERM; completed work is saved", err=True)

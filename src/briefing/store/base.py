@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -16,6 +17,18 @@ from briefing.store.schema import APPLICATION_ID, MIGRATIONS
 from briefing.testing_hooks import crash_point
 
 log = logging.getLogger(__name__)
+
+# SQLite's primary result codes that are about the disk, not the data: a read-only file or folder, a
+# full disk or file-size limit, a failing device. The database itself is fine; moving it aside is wrong.
+_DISK_ERRORS = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+    }
+)
 
 
 def ts(value: datetime | None) -> str | None:
@@ -38,19 +51,16 @@ class StoreBase:
     def open(cls, path: Path, busy_timeout: float = 5.0) -> Self:
         """Open (creating and migrating if needed) the store at `path`.
 
-        Raises `StorageError` naming the path and the cause: folder not writable, not an SQLite file,
-        another application's database, or a schema newer than this version of briefing.
+        Raises `StorageError` naming the path and the cause: folder or database not writable, disk full,
+        not an SQLite file, another application's database, or a schema newer than this briefing.
+        Permissions are checked first, so a command fails before any network request.
         """
         folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StorageError(f"cannot create data folder {folder}: {e.strerror or e}") from None
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise StorageError(
-                f"data folder {folder} is not writable (SQLite keeps -wal and -shm files beside the "
-                "database); fix its permissions or set settings.data_dir"
-            )
+        _check_writable(path)
         try:
             conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as e:
@@ -60,6 +70,8 @@ class StoreBase:
             store._setup()
         except sqlite3.DatabaseError as e:
             conn.close()
+            if _is_disk_error(e):
+                raise _cannot_write(path, e) from None
             raise StorageError(f"{path} is not a usable SQLite database ({e}); move it aside") from None
         except StorageError:
             conn.close()
@@ -114,17 +126,33 @@ class StoreBase:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
+            if _is_disk_error(e):
+                raise _cannot_write(self.path, e) from None
             raise StorageError(f"{self.path}: {e} (another process is writing; try again)") from None
         try:
             yield self.conn
+        except sqlite3.Error as e:
+            self._rollback()
+            if _is_disk_error(e):
+                raise _cannot_write(self.path, e) from None  # the store's problem, not one feed's
+            raise
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as e:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
+            if _is_disk_error(e):
+                raise _cannot_write(self.path, e) from None
             raise StorageError(f"{self.path}: commit failed: {e}") from None
+
+    def _rollback(self) -> None:
+        # After a disk error SQLite may have rolled back already, and ROLLBACK itself can fail on a bad
+        # disk: either way the original error is the one to report, and WAL keeps the file consistent.
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(sql, params).fetchone()
@@ -137,3 +165,30 @@ class StoreBase:
         if row is None:
             raise StorageError(f"feed {name!r} is not in the store (call sync_feeds first)")
         return int(row[0])
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a data folder or database files this process cannot write, naming the one at fault."""
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StorageError(
+            f"data folder {path.parent} is not writable (SQLite keeps -wal and -shm files beside the "
+            "database); fix its permissions or set settings.data_dir"
+        )
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and not os.access(file, os.W_OK):
+            raise StorageError(
+                f"database file {file} is read-only; fix its permissions (briefing writes to it)"
+            )
+
+
+def _is_disk_error(e: sqlite3.Error) -> bool:
+    # Only errors from SQLite itself carry a code; extended codes keep the primary one in the low byte.
+    code: int = getattr(e, "sqlite_errorcode", 0)
+    return (code & 0xFF) in _DISK_ERRORS
+
+
+def _cannot_write(path: Path, e: sqlite3.Error) -> StorageError:
+    """One line naming the database and SQLite's cause; what is already committed stays intact."""
+    return StorageError(
+        f"cannot write database {path}: {e}; check free space and permissions in {path.parent}"
+    )
