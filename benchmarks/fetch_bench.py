@@ -20,12 +20,10 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import yaml
 
+from briefing.samples.load import build_site
 from briefing.samples.server import LoopbackServer
-from loadgen import build_site
 
 
 def tree_rss(root: int) -> tuple[int, int]:

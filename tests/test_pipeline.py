@@ -471,3 +471,41 @@ def test_check_feeds_reads_dates_not_just_status(
 def test_report_is_in_configuration_order(tmp_path: Path, sample_site: SampleSite, clock: FakeClock) -> None:
     config = write_config(tmp_path, list(reversed(site_feeds(sample_site))))
     assert [r.name for r in fetch(config, clock=clock).feeds] == ["ac-main", "caci-analytical"]
+
+
+def test_e10_the_fetch_deadline_ends_a_stuck_fetch_and_keeps_what_was_done(
+    tmp_path: Path, sample_site: SampleSite, clock: FakeClock
+) -> None:
+    server = sample_site.server
+    slow_page = load_articles("ac")[:1]
+    server.route("/stuck", lambda req: req.server.stopping.wait(60) and None)
+    server.route("/slow-pages", Reply(200, {}, wordpress_feed(server.base, "S", "/s", slow_page, clock.now)))
+    server.route(slow_page[0].path, lambda req: req.server.stopping.wait(60) and None)
+    feeds = [
+        *site_feeds(sample_site),
+        {"name": "stuck", "url": server.url("/stuck"), "timeout": 60},
+        {"name": "slow-pages", "url": server.url("/slow-pages"), "timeout": 60},
+    ]
+    config = write_config(tmp_path, feeds, fetch_deadline=3)
+    report = fetch(config, clock=clock)
+    by_name = {r.name: r for r in report.feeds}
+    assert by_name["caci-analytical"].status == "new" and by_name["ac-main"].status == "new"
+    stuck = by_name["stuck"]
+    assert stuck.status == "skipped" and stuck.error and "fetch deadline of 3 s reached" in stuck.error
+    with Store.open(config.settings.database) as store:
+        state = store.feed_state("stuck")
+        assert store.runs()[0]["status"] == "ok"
+        waiting = store.pending_articles(["slow-pages"])
+    assert state is not None and state.consecutive_errors == 0  # not the feed's fault: no backoff
+    assert [p.attempts for p in waiting] == [0]  # the page cut off keeps all its attempts
+
+    server.route(
+        "/stuck", Reply(200, {}, wordpress_feed(server.base, "S", "/t", load_articles("ac")[1:2], clock.now))
+    )
+    server.route(
+        slow_page[0].path, Reply(200, {"Content-Type": "text/html"}, ac_page(server.base, slow_page[0]))
+    )
+    clock.advance(hours=1)
+    again = {r.name: r for r in fetch(config, clock=clock).feeds}
+    assert again["stuck"].status == "new"
+    assert [a.extraction_status for a in articles(config) if a.feed == "slow-pages"] == ["ok"]

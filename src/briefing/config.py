@@ -148,6 +148,14 @@ SETTINGS: tuple[Setting, ...] = (
         0,
     ),
     Setting(
+        "settings.fetch_deadline",
+        "float",
+        1800.0,
+        "Longest time the fetch step of one run may take, in seconds (0 = no limit). Feeds and pages"
+        " not done by then are left for the next run, and the brief is made from what is stored.",
+        0.0,
+    ),
+    Setting(
         "settings.max_backoff_hours",
         "float",
         24.0,
@@ -390,6 +398,7 @@ class Settings:
     extraction_memory_mb: int
     workers: int
     max_backoff_hours: float
+    fetch_deadline: float
     timezone: str
     templates_dir: Path | None
 

@@ -20,6 +20,7 @@ from briefing.lock import RunLock
 from briefing.models import Article, BaselineDoc, Finding
 from briefing.pipeline.fetching import Clock, utc_now
 from briefing.store import Store
+from briefing.testing_hooks import crash_point
 
 log = logging.getLogger(__name__)
 ANALYSIS_VERSION = 1  # bump when findings would change for the same inputs
@@ -119,6 +120,7 @@ def analyze_in(
         reused = 0
         if not all_sentences:
             store.save_findings(findings, key, clock())
+            crash_point("after_analysis")
     dates = [d.date for d in docs if d.date is not None]
     return AnalysisReport(
         since=since,

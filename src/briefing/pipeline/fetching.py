@@ -36,7 +36,7 @@ from briefing.models import (
 )
 from briefing.policy import after_error, initial_status, page_error_is_final, skip_reason
 from briefing.store import NewEntry, PendingArticle, Store
-from briefing.testing_hooks import crash_point
+from briefing.testing_hooks import FROZEN_NOW, crash_point
 from briefing.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ _STALE_AFTER = timedelta(days=90)
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return FROZEN_NOW or datetime.now(UTC)
 
 
 @dataclass
@@ -167,18 +167,38 @@ class _FetchRun:
     async def run(self, sources: Sequence[FeedSource]) -> tuple[list[FeedResult], list[ArticleResult]]:
         self.workers = _Workers(self.config)
         self.progress.feeds_planned(len(sources))
+        deadline = self.config.settings.fetch_deadline or None
         try:
             async with _http_client(self.config, self.clock) as http:
                 self.http = http
-                async with asyncio.TaskGroup() as group:
-                    self.group = group
-                    for source in sources:
-                        group.create_task(self.feed(source))
+                try:
+                    async with asyncio.timeout(deadline) as limit:
+                        async with asyncio.TaskGroup() as group:
+                            self.group = group
+                            for source in sources:
+                                group.create_task(self.feed(source))
+                except TimeoutError:
+                    if not limit.expired():
+                        raise
+                    self._stopped_at_deadline(sources, deadline or 0)
         except BaseExceptionGroup as eg:
             raise _first_leaf(eg) from None
         finally:
             self.workers.close()
         return self.feed_results, self.article_results
+
+    def _stopped_at_deadline(self, sources: Sequence[FeedSource], deadline: float) -> None:
+        """The run's fetch deadline passed (E10): what is done is stored; the rest waits for the next run.
+
+        Pages cut off stay pending without using up an attempt; feeds cut off keep their state."""
+        done = {r.name for r in self.feed_results}
+        note = f"fetch deadline of {deadline:g} s reached; left for the next run"
+        log.warning("%s (%d feeds unfinished)", note, len(sources) - len(done))
+        for source in sources:
+            if source.name not in done:
+                result = FeedResult(source.name, source.url, "skipped", error=note)
+                self.store.record_feed_result(self.run_id, result, self.clock())
+                self.feed_results.append(result)
 
     async def feed(self, source: FeedSource) -> None:
         try:
@@ -231,7 +251,7 @@ class _FetchRun:
                 detail=_redirect_note(got),
                 elapsed=got.elapsed,
             )
-        crash_point("after_parse")
+        crash_point("after_parse", source.name)
         entries = [NewEntry(e, *initial_status(e, source)) for e in update.entries]
         saved = self.store.save_entries(
             source.name,
@@ -242,6 +262,7 @@ class _FetchRun:
             title=update.title,
             site_link=update.link,
         )
+        crash_point("after_commit", source.name)
         excluded = sum(1 for status in saved.new_statuses if status == "excluded")
         new = len(saved.new_statuses) - excluded
         dropped = update.dropped_over_limit
@@ -343,6 +364,7 @@ class _FetchRun:
         self.store.save_extraction(
             p.id, outcome, self.clock(), page=got, compressed_page=zlib.compress(got.body, 6)
         )
+        crash_point("after_extraction", p.url)
         return ArticleResult(p.id, source.name, p.url, outcome.status, outcome.source, outcome.detail)
 
 

@@ -27,6 +27,7 @@ from briefing.pipeline.fetching import Clock, utc_now
 from briefing.render import render_html, render_pdf
 from briefing.serialize import to_data
 from briefing.store import Store
+from briefing.testing_hooks import crash_point
 
 log = logging.getLogger(__name__)
 FORMATS = ("pdf", "html", "json")
@@ -70,12 +71,16 @@ def report(
                 saved = None  # a preview: the period has grown since
             brief = saved or build(config, store, period, now, sample=sample)
             files = render(config, brief, formats)
+            crash_point("after_render", period.label)
             written = write_brief(folder, files)
-            if saved is None and not preview:
+            if not preview:
                 # Everything the brief covered (entries, repeats, duplicates, the appendix) is now known,
-                # from the end of the period on: the next period's baseline includes it.
+                # from the end of the period on: the next period's baseline includes it. Also when the
+                # brief was saved by a run that stopped before this step; articles that arrived after
+                # it was made were not in it.
                 shown = store.articles(since=period.start, until=period.end)
-                store.mark_briefed([a.id for a in shown if a.has_text], period.end)
+                covered = [a.id for a in shown if a.has_text and a.first_seen <= brief.generated]
+                store.mark_briefed(covered, period.end)
             index = update_index(reports, settings.templates_dir, now)
         except RenderError:
             store.finish_run(run_id, "render_failed", {"period": period.label}, clock())

@@ -24,6 +24,7 @@ from briefing.pipeline.fetching import Clock, fetch, utc_now
 from briefing.pipeline.reporting import report
 from briefing.schedule import latest_due, missed_between
 from briefing.store import Store
+from briefing.testing_hooks import crash_point
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def run(
             files = tuple(written.files)
             email = config.email
             store.record_rendered(period.label, files, "rendered" if email.enabled else "written", clock())
+            crash_point("after_rendered", period.label)
             if not email.enabled:
                 return RunResult(fetched, period, "written", "no e-mail configured", files, missed)
             action, detail = _deliver(config, written.brief, period, files, store, clock, env)
@@ -129,5 +131,6 @@ def _deliver(
         store.record_failure(period.label, message_id, str(e), permanent, clock())
         return ("failed" if permanent else "retry"), str(e)
     store.record_sent(period.label, message_id, email.recipients, reply, clock())
+    crash_point("after_sent", period.label)
     note = f"; {built.note}" if built.note else ""
     return "sent", f"sent to {', '.join(email.recipients)} as {message_id}{note}"

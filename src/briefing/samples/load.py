@@ -8,7 +8,9 @@ Everything is generated from a fixed seed, so runs are comparable.
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -143,6 +145,7 @@ def build_site(
     items: int,
     seed: int = 7,
     now: datetime = datetime(2026, 11, 20, 12, tzinfo=UTC),
+    paragraphs: tuple[int, int] = (8, 30),
 ) -> Site:
     """Register N feeds x M items on `server` (WordPress feeds answer conditional GETs with 304)."""
     rng = random.Random(seed)
@@ -164,7 +167,7 @@ def build_site(
                     title=" ".join(rng.choice(WORDS) for _ in range(7)).title(),
                     authors=(f"Sample Author {n % 37}",),
                     published=now - timedelta(hours=n % 150),
-                    paragraphs=article_text(rng, rng.randint(8, 30)),
+                    paragraphs=article_text(rng, rng.randint(*paragraphs)),
                     post_id=n,
                     categories=("Sample",),
                 )
@@ -186,8 +189,8 @@ def build_site(
     return Site(server, urls, page_bytes)
 
 
-def _conditional(body: bytes):  # type: ignore[no-untyped-def]
-    etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
+def _conditional(body: bytes) -> Callable[[Request], Reply]:
+    etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
 
     def handler(req: Request) -> Reply:
         if req.headers.get("if-none-match") == etag:
