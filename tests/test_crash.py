@@ -88,7 +88,7 @@ class World:
     trace: list[tuple[str, str]]  # (point, detail) reached by the reference run's main process
 
 
-def setup_folder(folder: Path, world: World | None, feed_urls: list[str], smtp_port: int) -> Path:
+def setup_folder(folder: Path, feed_urls: list[str], smtp_port: int) -> Path:
     feeds = [{"name": f"feed-{i:02d}", "url": url} for i, url in enumerate(feed_urls)]
     config = write_config(folder, feeds, timeout=10, extraction_timeout=30)
     # One recipient per folder: scenarios run side by side and share the mail server.
@@ -199,7 +199,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with LoopbackServer() as server, smtp_server(inbox) as smtp:
         site = build_site(server, feeds=FEEDS, items=ITEMS, paragraphs=(3, 6))
         folder = tmp_path_factory.mktemp("reference")
-        config = setup_folder(folder, None, site.feed_urls, smtp.port)
+        config = setup_folder(folder, site.feed_urls, smtp.port)
         trace_file = folder / "trace"
         started = time.monotonic()
         proc = start(config, BRIEFING_TEST_TRACE=str(trace_file))
@@ -256,7 +256,7 @@ def _scenario(world: World, folder: Path, point: str) -> str:
 
 
 def _kill_then_rerun(world: World, folder: Path, point: str) -> None:
-    config = setup_folder(folder, world, world.feed_urls, world.smtp_port)
+    config = setup_folder(folder, world.feed_urls, world.smtp_port)
     kind, _, where = point.partition(":")
     if kind == "crash":
         name, n = where.rsplit(":", 1)
