@@ -197,7 +197,7 @@ def messages_to(inbox: Recorder, address: str) -> list[EmailMessage]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     inbox = Recorder()
     with LoopbackServer() as server, smtp_server(inbox) as smtp:
-        site = build_site(server, feeds=FEEDS, items=ITEMS, paragraphs=(3, 6))
+        site = build_site(server, feeds=FEEDS, items=ITEMS, paragraphs=(3, 6), furniture=False)
         folder = tmp_path_factory.mktemp("reference")
         config = setup_folder(folder, site.feed_urls, smtp.port)
         trace_file = folder / "trace"

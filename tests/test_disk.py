@@ -198,7 +198,7 @@ def test_f6_read_only_database_file_is_named_and_left_alone(
 def test_f6_a_write_the_library_does_not_wrap_is_still_one_line(
     tmp_path: Path, sample_site: SampleSite, modes_bind: None
 ) -> None:
-    """The baseline index under data/index is written with plain file writes; the CLI names the file."""
+    """The baseline index under data/index is written by the analysis, not the store; the CLI names the file."""
     config = write_config(tmp_path, site_feeds(sample_site))
     assert cli(["--config", str(config.source), "fetch"]).returncode == 0
     index = config.settings.data_dir / "index"
@@ -206,7 +206,7 @@ def test_f6_a_write_the_library_does_not_wrap_is_still_one_line(
     analyze = ["--config", str(config.source), "analyze", "--since", "2026-11-16"]
     with made_read_only(index):
         line = one_line_error(cli(analyze, read_only=True))
-    assert line.startswith(f"briefing: error: cannot write {index}/") and "Permission denied" in line, line
+    assert line.startswith(f"briefing: error: cannot access {index}/") and "Permission denied" in line, line
     assert_complete(config.settings.database)
     done = cli(analyze)
     assert done.returncode == 0, done.stderr

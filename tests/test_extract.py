@@ -147,3 +147,32 @@ def test_extract_error_survives_pickling() -> None:
 
     error = pickle.loads(pickle.dumps(ExtractError("timeout", "worker stopped")))
     assert error.status == "timeout" and str(error) == "worker stopped"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        ("</header>", "</header>\x0c\x01"),  # control characters libxml2 refuses
+        ('<html lang="en-US">', '<html lang="en-US"/>'),  # a self-closing <html/> near the top
+        ("<article", "<b>" * 300 + "<article"),  # 300 unclosed tags: deeper than libxml2's default 256
+    ],
+    ids=["control-characters", "self-closing-html", "deep-nesting"],
+)
+def test_damaged_markup_keeps_the_whole_article(damage: tuple[str, str]) -> None:
+    article = load_articles("ac")[0]
+    page = ac_page("https://www.atlanticcouncil.org", article).decode()
+    assert damage[0] in page
+    broken = page.replace(damage[0], damage[1], 1).encode()
+    got = extract_page(broken, "text/html; charset=utf-8", article.url("https://www.atlanticcouncil.org"))
+    assert got is not None
+    assert [p for p in article.paragraphs if p not in got.text] == []
+
+
+def test_table_rows_lose_span_padding_and_rules_but_keep_their_columns() -> None:
+    from briefing.extract import _tidy_row
+
+    assert _tidy_row("| Plan | Price |" + " |" * 99) == "| Plan | Price |"
+    assert _tidy_row("|---" * 101 + "|") == ""
+    assert _tidy_row("| :--- | ---: |") == ""
+    assert _tidy_row("| Armenia | | 3.1 |") == "| Armenia | | 3.1 |"  # one empty cell holds its column
+    assert _tidy_row("Not a row | with a pipe") == "Not a row | with a pipe"

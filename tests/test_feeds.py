@@ -215,13 +215,19 @@ def test_cp1252_mislabelled_feed_is_decoded() -> None:
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
-def test_a_byte_order_mark_outranks_the_header_and_the_declaration(encoding: str) -> None:
-    # Served as charset=utf-8 with encoding="UTF-8" declared, but the bytes are what the BOM says.
+@pytest.mark.parametrize("declared", ["utf-8", "windows-1251"])
+@pytest.mark.parametrize("before", ["", "\n"])
+def test_a_byte_order_mark_outranks_the_header_and_the_declaration(
+    encoding: str, declared: str, before: str
+) -> None:
+    # Served as charset=utf-8 with an encoding declared (after a stray newline, as WordPress plugins
+    # print), but the bytes are what the BOM says.
     text = rss("<item><title>Türkiye’s “corridor”</title><link>https://a.example/x</link></item>").decode()
+    text = before + text.replace('encoding="utf-8"', f'encoding="{declared}"')
     body = text.encode(encoding)
     if encoding == "utf-16-be":
         body = b"\xfe\xff" + body
-    assert 'encoding="utf-8"' in text
+    assert f'encoding="{declared}"' in text
     update = parse_feed(
         body, url="https://a.example/feed", content_type="application/rss+xml; charset=utf-8", now=NOW
     )

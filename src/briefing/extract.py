@@ -25,7 +25,7 @@ _STUB = re.compile(
 )
 _WORD = re.compile(r"\S*\w\S*")
 _RULE_ROW = re.compile(r"^[\s|:\-]+$")
-_EMPTY_CELLS = re.compile(r"\|(?:\s*\|)+")
+_EMPTY_CELLS = re.compile(r"\|(?:\s*\|){3,}")  # three or more empty cells in a row: span padding
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE = re.compile(
     rf"^\s*((\w+day,?\s+)?({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})"
@@ -40,12 +40,14 @@ def extract_page(body: bytes, content_type: str, url: str) -> ExtractedPage | No
     Returns None when trafilatura finds no main text. Runs in a worker: may be killed at its deadline.
     """
     crash_point("extract", url)
-    tree = parse_page(decode_html(body, content_type))
-    if tree is None:
-        return None
+    markup = decode_html(body, content_type)
+    # trafilatura's own clean-up (control characters, a self-closing <html/>), then our parse, which
+    # unlike trafilatura's keeps text nested deeper than 256 levels; anything odd goes its own way.
+    markup = trafilatura.utils.repair_faulty_html(markup, markup[:50].lower())
+    tree = parse_page(markup)
     try:
         doc = trafilatura.bare_extraction(
-            tree,
+            tree if tree is not None and len(tree) else markup,
             url=url,
             with_metadata=True,
             include_comments=False,
@@ -85,7 +87,8 @@ def _paragraphs(text: str, title: str) -> str:
 
 def _tidy_row(line: str) -> str:
     """A table row as trafilatura writes it, without the padding of spanned cells (a colspan of 100
-    makes 99 empty cells) and without Markdown rule lines, which are no text for a reader."""
+    makes 99 empty cells; one or two empty cells are kept, they hold a column's place) and without
+    Markdown rule lines, which are no text for a reader."""
     if not line.lstrip().startswith("|"):
         return line
     if _RULE_ROW.match(line):

@@ -43,7 +43,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_DECLARED_ENCODING = re.compile(rb"""^(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+_DECLARED_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 
 
 def _by_bom(body: bytes) -> bytes | None:
@@ -74,7 +74,7 @@ def parse_feed(
     if not body.strip():
         raise FeedError("empty response body: the server sent no feed")
     recoded = _by_bom(body)  # first: the byte-level steps below assume an ASCII-compatible body
-    body = recoded or body
+    body = recoded if recoded is not None else body
     # A newline printed by a plugin before <?xml makes the XML invalid; real WordPress sites do this.
     stripped = body.lstrip(b" \t\r\n")
     if stripped.startswith(b"<?xml"):

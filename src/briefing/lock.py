@@ -38,12 +38,13 @@ class RunLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and not self.path.exists():
                 raise StorageError(
                     f"data folder {self.path.parent} is not writable ({e.strerror}); fix its permissions"
-                    " or choose another settings.data_dir"
+                    " or set settings.data_dir"
                 ) from None
-            raise StorageError(f"cannot create lock file {self.path}: {e.strerror or e}") from None
+            problem = f"cannot open lock file {self.path}: {e.strerror or e}; check its permissions"
+            raise StorageError(problem) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

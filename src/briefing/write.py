@@ -76,7 +76,7 @@ def _stage(path: Path, data: bytes) -> Path:
 
 
 def remove_temporaries(path: Path) -> None:
-    """Delete temporary files an interrupted `atomic_write_bytes` of `path` left behind.
+    """Delete temporary files an interrupted atomic write of `path` left behind.
 
     Only for callers that hold the run lock: another writer's temporary file would go too.
     """

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from briefing.config import Config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
-# A read-only or full disk is the machine's state, not a bug: one line, no traceback (see `_errors`).
-_DISK_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+# A read-only or full disk, or a file we may not touch, is the machine's state, not a bug: one line, no
+# traceback (see `_errors`).
+_WRITE_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_ACCESS_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -108,12 +110,14 @@ def _errors(ctx: Context) -> Iterator[None]:
         _exit(ctx, e, EXIT_FAILED)
     except OSError as e:
         # The library names paths in its own errors; this catches a write it did not wrap.
-        if e.errno not in _DISK_ERRNOS:
+        if e.errno not in _WRITE_ERRNOS | _ACCESS_ERRNOS:
             raise
         where = e.filename if e.filename is not None else "a file in the data or reports folder"
-        click.echo(
-            f"briefing: error: cannot write {where}: {e.strerror}; check free space and permissions", err=True
-        )
+        if e.errno in _WRITE_ERRNOS:
+            said = f"cannot write {where}: {e.strerror}; check free space and permissions"
+        else:
+            said = f"cannot access {where}: {e.strerror}; check its permissions"
+        click.echo(f"briefing: error: {said}", err=True)
         _exit(ctx, e, EXIT_FAILED)
     except Terminated:
         click.echo("briefing: stopped by SIGTERM; completed work is saved", err=True)

@@ -175,7 +175,7 @@ class _FetchRun:
                     async with asyncio.timeout(deadline) as limit:
                         async with asyncio.TaskGroup() as group:
                             self.group = group
-                            for source in sources:
+                            for source in self._longest_unchecked_first(sources):
                                 group.create_task(self.feed(source))
                 except TimeoutError:
                     if not limit.expired():
@@ -186,6 +186,16 @@ class _FetchRun:
         finally:
             self.workers.close()
         return self.feed_results, self.article_results
+
+    def _longest_unchecked_first(self, sources: Sequence[FeedSource]) -> list[FeedSource]:
+        """Feeds checked longest ago (or never) start first: when the fetch deadline keeps cutting a run
+        short, it does not cut off the same feeds every time."""
+
+        def checked(source: FeedSource) -> datetime:
+            state = self.store.feed_state(source.name)
+            return state.last_checked if state and state.last_checked else datetime.min.replace(tzinfo=UTC)
+
+        return sorted(sources, key=checked)
 
     def _stopped_at_deadline(self, sources: Sequence[FeedSource], deadline: float) -> None:
         """The run's fetch deadline passed (E10): what is done is stored; the rest waits for the next run.

@@ -146,8 +146,12 @@ def build_site(
     seed: int = 7,
     now: datetime = datetime(2026, 11, 20, 12, tzinfo=UTC),
     paragraphs: tuple[int, int] = (8, 30),
+    furniture: bool = True,
 ) -> Site:
-    """Register N feeds x M items on `server` (WordPress feeds answer conditional GETs with 304)."""
+    """Register N feeds x M items on `server` (WordPress feeds answer conditional GETs with 304).
+
+    `furniture` adds what real pages carry around the article (scripts, styles, navigation: about
+    120 KiB); without it a page is its article alone."""
     rng = random.Random(seed)
     urls: list[str] = []
     page_bytes = 0
@@ -174,7 +178,8 @@ def build_site(
             )
         for a in articles:
             body = k2_page(server.base, a, "Sample Section") if k2 else ac_page(server.base, a)
-            body = body.replace(b"</head>", FURNITURE.encode() + b"</head>", 1)
+            if furniture:
+                body = body.replace(b"</head>", FURNITURE.encode() + b"</head>", 1)
             page_bytes += len(body)
             server.route(a.path, Reply(200, {"Content-Type": "text/html; charset=utf-8"}, body))
         if k2:
