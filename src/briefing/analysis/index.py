@@ -3,19 +3,26 @@ names they mention. The only scikit-learn/scipy import of the product (the evalu
 
 Two views of a text are kept: its content terms (stems and adjacent-stem bigrams) and its specifics
 (names, by their variant-tolerant keys, and figures). Vectors are hashed (2^20 features), so documents
-can be appended without refitting a vocabulary; weights (sublinear tf x smoothed idf) are applied when
-the index is queried. An index is saved next to the store and extended in place when new documents
-join the baseline, so a large baseline is not re-read on every run.
+can be appended without refitting a vocabulary; weights (sublinear tf x smoothed idf) are applied over
+the whole baseline.
+
+An index is saved next to the store: the raw counts (to extend it when documents join the baseline) and,
+ready for queries, the weighted rows and the postings of the rarer features (feature -> documents). A run
+opens the saved arrays memory-mapped, so it reads only the postings of its articles' features and the rows
+of their candidate neighbours: finding the nearest of 50,000 documents costs what the candidates cost,
+not what the baseline weighs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,7 +35,13 @@ from briefing.models import BaselineDoc
 from briefing.write import atomic_write_bytes, atomic_write_text
 
 FEATURES = 2**20
-VERSION = 1  # bump when the features change: saved indexes are then rebuilt
+VERSION = 2  # bump when the features or the files change: saved indexes are then rebuilt
+# Features in more than this share of documents (common words) are left out of the postings: they add
+# little to a cosine and most of the cost. Candidates found through the rarer ones are then scored exactly.
+COMMON_SHARE = 0.02
+MIN_POSTING_LIMIT = 64
+CANDIDATES = 100  # candidates per text scored exactly; the nearest are chosen among them
+EXACT_UP_TO = 5_000  # below this many documents every document is scored exactly
 
 
 def term_features(text: str) -> list[str]:
@@ -91,6 +104,7 @@ class BaselineIndex:
     # Derived from the rows above; cleared whenever rows are added.
     _idf: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     _weighted: dict[str, sp.csr_matrix] = field(default_factory=dict, repr=False, compare=False)
+    _postings: dict[str, sp.csr_matrix] = field(default_factory=dict, repr=False, compare=False)
     _book: list[NameBook] = field(default_factory=list, repr=False, compare=False)
     _released: bool = field(default=False, repr=False, compare=False)
 
@@ -117,6 +131,7 @@ class BaselineIndex:
         self.fingerprints.extend(fingerprint([d]) for d in docs)
         self._idf.clear()
         self._weighted.clear()
+        self._postings.clear()
         self._book.clear()
 
     def __len__(self) -> int:
@@ -147,6 +162,43 @@ class BaselineIndex:
             self._weighted[which] = self.query(which, self._matrix(which))
         return self._weighted[which]
 
+    def postings(self, which: str) -> sp.csr_matrix:
+        """The weighted matrix by feature (rows: features, columns: documents), rarer features only."""
+        if which not in self._postings:
+            self._postings[which] = _rare_postings(self.weighted(which), len(self))
+        return self._postings[which]
+
+    def nearest(self, texts: Sequence[str], k: int, blend: float) -> list[list[tuple[int, float]]]:
+        """For each text, up to `k` (row, similarity) of the closest documents, closest first.
+
+        Similarity is the cosine of content terms blended with `blend` of the cosine of specifics.
+        Candidates come from the postings of rarer features and are then scored exactly; a small
+        baseline is scored exactly throughout."""
+        if not len(self) or not texts:
+            return [[] for _ in texts]
+        terms = self.query("terms", term_counts(texts))
+        specifics = self.query("specifics", specific_counts(texts))
+        if len(self) <= EXACT_UP_TO:
+            sims = (1 - blend) * (terms @ self.weighted("terms").T).toarray() + blend * (
+                specifics @ self.weighted("specifics").T
+            ).toarray()
+            return [_top(np.arange(len(self)), row, k) for row in sims]
+        found = (terms @ self.postings("terms")) + (specifics @ self.postings("specifics"))
+        found = found.tocsr()
+        out = []
+        for i in range(len(texts)):
+            start, end = found.indptr[i], found.indptr[i + 1]
+            rows, rough = found.indices[start:end], found.data[start:end]
+            if len(rows) > CANDIDATES:
+                keep = np.argpartition(-rough, CANDIDATES)[:CANDIDATES]
+                rows = rows[keep]
+            rows = np.sort(rows)
+            exact = (1 - blend) * (self.weighted("terms")[rows] @ terms[i].T).toarray().ravel() + blend * (
+                self.weighted("specifics")[rows] @ specifics[i].T
+            ).toarray().ravel()
+            out.append(_top(rows, exact, k))
+        return out
+
     def query(self, which: str, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Rows weighted like the baseline's (idf, then unit length), ready for cosine similarity."""
         weighted = counts.tocsr().astype(np.float32, copy=True)
@@ -162,42 +214,139 @@ class BaselineIndex:
     # ---- persistence ---------------------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
+        """Write the counts and the query arrays as one generation; `index.json`, written last, names it.
+
+        A crash part-way leaves the previous generation in force; older generations are then removed."""
         if self._released:
             raise RuntimeError("a released index cannot be saved; load it again")
         folder.mkdir(parents=True, exist_ok=True)
-        for name, matrix in (("terms", self.terms), ("specifics", self.specifics)):
-            buffer = _npz_bytes(matrix)
-            atomic_write_bytes(folder / f"{name}.npz", buffer)
-        meta = {"version": VERSION, "fingerprints": self.fingerprints, "names": self.names}
+        generation = hashlib.sha256("".join(self.fingerprints).encode()).hexdigest()[:16]
+        shapes: dict[str, list[int]] = {}
+        for which in ("terms", "specifics"):
+            atomic_write_bytes(folder / f"{generation}.{which}.npz", _npz_bytes(self._matrix(which)))
+            _save_csr(folder, f"{generation}.{which}.weighted", self.weighted(which))
+            _save_csr(folder, f"{generation}.{which}.postings", self.postings(which))
+            atomic_write_bytes(folder / f"{generation}.{which}.idf.npy", _npy_bytes(self.idf(which)))
+            shapes[which] = [self.postings(which).nnz]
+        meta = {
+            "version": VERSION,
+            "generation": generation,
+            "fingerprints": self.fingerprints,
+            "names": self.names,
+            "postings_nnz": shapes,
+        }
         atomic_write_text(folder / "index.json", json.dumps(meta))
+        for stale in folder.iterdir():  # older generations, and temporary files a crash left
+            if stale.name != "index.json" and not stale.name.startswith(generation):
+                stale.unlink(missing_ok=True)
 
     @classmethod
     def load_or_build(cls, docs: Sequence[BaselineDoc], folder: Path | None) -> BaselineIndex:
         """The saved index if it covers a prefix of `docs` (extended with the rest), else a new one.
 
-        A saved index that does not match (edited corpus, other version, damaged files) is rebuilt.
+        From a folder, the index comes back opened for queries: its arrays memory-mapped, its counts
+        left on disk (it cannot be extended in memory; load it again). A saved index that does not match
+        (edited corpus, other version, damaged files) is rebuilt.
         """
         docs = list(docs)
         if folder is None:
             return cls.build(docs)
         wanted = [fingerprint([d]) for d in docs]
-        try:
-            meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-            saved = list(meta["fingerprints"])
-            if meta.get("version") != VERSION or saved != wanted[: len(saved)]:
-                raise ValueError("stale")
-            terms = sp.load_npz(folder / "terms.npz").tocsr()
-            specifics = sp.load_npz(folder / "specifics.npz").tocsr()
-            if terms.shape[0] != len(saved) or specifics.shape[0] != len(saved):
-                raise ValueError("damaged")
-            index = cls(docs[: len(saved)], terms, specifics, [list(n) for n in meta["names"]], saved)
-        except (OSError, ValueError, KeyError, TypeError):
-            index = cls.build([])
-        fresh = docs[len(index) :]
-        if fresh or len(index) != len(docs):
-            index.extend(fresh)
+        meta = _read_meta(folder)
+        saved = list(meta["fingerprints"]) if meta else []
+        if meta is None or saved != wanted[: len(saved)]:
+            cls.build(docs).save(folder)
+        elif len(saved) < len(docs):
+            index = _load_counts(cls, folder, meta, docs[: len(saved)])
+            if index is None:
+                index = cls.build([])
+            index.extend(docs[len(index) :])
             index.save(folder)
-        return index
+        opened = _open(cls, folder, docs)
+        if opened is None:  # damaged since it was written: start again
+            cls.build(docs).save(folder)
+            opened = _open(cls, folder, docs)
+            assert opened is not None
+        return opened
+
+
+def _read_meta(folder: Path) -> dict[str, Any] | None:
+    try:
+        meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("version") != VERSION or "generation" not in meta:
+        return None
+    return meta
+
+
+def _load_counts(
+    cls: type[BaselineIndex], folder: Path, meta: dict[str, Any], docs: list[BaselineDoc]
+) -> BaselineIndex | None:
+    generation = meta["generation"]
+    try:
+        terms = sp.load_npz(folder / f"{generation}.terms.npz").tocsr()
+        specifics = sp.load_npz(folder / f"{generation}.specifics.npz").tocsr()
+    except (OSError, ValueError):
+        return None
+    if terms.shape[0] != len(docs) or specifics.shape[0] != len(docs):
+        return None
+    return cls(docs, terms, specifics, [list(n) for n in meta["names"]], list(meta["fingerprints"]))
+
+
+def _open(cls: type[BaselineIndex], folder: Path, docs: list[BaselineDoc]) -> BaselineIndex | None:
+    """The saved index, ready for queries, its arrays memory-mapped; None when the files do not match."""
+    meta = _read_meta(folder)
+    if meta is None or len(meta["fingerprints"]) != len(docs):
+        return None
+    generation = meta["generation"]
+    empty = sp.csr_matrix((0, FEATURES), dtype=np.float32)
+    index = cls(docs, empty, empty.copy(), [list(n) for n in meta["names"]], list(meta["fingerprints"]))
+    try:
+        for which in ("terms", "specifics"):
+            weighted = _load_csr(folder, f"{generation}.{which}.weighted", (len(docs), FEATURES))
+            postings = _load_csr(folder, f"{generation}.{which}.postings", (FEATURES, len(docs)))
+            idf = np.load(folder / f"{generation}.{which}.idf.npy", mmap_mode="r")
+            if postings.nnz != meta["postings_nnz"][which][0] or idf.shape != (FEATURES,):
+                return None
+            index._weighted[which], index._postings[which], index._idf[which] = weighted, postings, idf
+    except (OSError, ValueError, KeyError):
+        return None
+    index._released = True
+    return index
+
+
+def _save_csr(folder: Path, stem: str, matrix: sp.csr_matrix) -> None:
+    for part in ("data", "indices", "indptr"):
+        atomic_write_bytes(folder / f"{stem}.{part}.npy", _npy_bytes(getattr(matrix, part)))
+
+
+def _load_csr(folder: Path, stem: str, shape: tuple[int, int]) -> sp.csr_matrix:
+    data, indices, indptr = (
+        np.load(folder / f"{stem}.{p}.npy", mmap_mode="r") for p in ("data", "indices", "indptr")
+    )
+    if len(indptr) != shape[0] + 1 or len(data) != len(indices) or (len(indptr) and indptr[-1] != len(data)):
+        raise ValueError(f"{stem}: damaged")
+    return sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
+
+
+def _rare_postings(weighted: sp.csr_matrix, documents: int) -> sp.csr_matrix:
+    """Postings (feature -> documents) of the features found in at most COMMON_SHARE of the documents."""
+    by_feature = weighted.T.tocsr()
+    df = np.diff(by_feature.indptr)
+    limit = max(MIN_POSTING_LIMIT, int(COMMON_SHARE * documents))
+    kept = df <= limit
+    mask = np.repeat(kept, df)
+    indptr = np.concatenate([[0], np.cumsum(np.where(kept, df, 0))]).astype(by_feature.indptr.dtype)
+    return sp.csr_matrix(
+        (by_feature.data[mask], by_feature.indices[mask], indptr), shape=by_feature.shape, copy=False
+    )
+
+
+def _top(rows: np.ndarray, sims: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The `k` best (row, similarity) with similarity > 0, best first; ties go to the earlier row."""
+    order = np.lexsort((rows, -sims))[:k]
+    return [(int(rows[j]), float(sims[j])) for j in order if sims[j] > 0]
 
 
 _PARALLEL_FROM = 400  # below this, starting worker processes costs more than it saves
@@ -230,8 +379,12 @@ def _index_text(doc: BaselineDoc) -> str:
 
 
 def _npz_bytes(matrix: sp.csr_matrix) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     sp.save_npz(buffer, matrix, compressed=True)
+    return buffer.getvalue()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
     return buffer.getvalue()

@@ -10,12 +10,12 @@ import numpy as np
 from briefing.analysis.index import BaselineIndex
 from briefing.analysis.names import NameBook
 from briefing.analysis.novelty import (
+    SPECIFICS_WEIGHT,
     Context,
     SentenceFeatures,
     context,
     sentence_features,
     sentence_score,
-    similarities,
 )
 from briefing.analysis.params import DEFAULTS, Params
 from briefing.analysis.text import Sentence, sentences
@@ -55,14 +55,13 @@ def score_documents(
     documents) reaches `params.development_novelty` (a mean over sentences, so length does not count)
     or at least `params.development_facts` sentences bring a new name with a new figure or date;
     else `repeat`."""
-    sims = similarities(index, texts)
+    neighbours = index.nearest(texts, NEAREST, SPECIFICS_WEIGHT)
     book = book if book is not None else index.name_book()
     out = []
     for i, text in enumerate(texts):
-        row = sims[i] if len(index) else np.zeros(0, dtype=np.float32)
-        order = np.argsort(-row, kind="stable")[:NEAREST] if len(index) else np.zeros(0, dtype=int)
-        max_sim = float(row[order[0]]) if len(order) else 0.0
-        ctx = context(index, [int(r) for r in order[:CONTEXT_DOCS] if row[r] > 0])
+        near = neighbours[i]
+        max_sim = near[0][1] if near else 0.0
+        ctx = context(index, [row for row, _ in near[:CONTEXT_DOCS]])
         text_spans = list(spans[i]) if spans is not None else sentences(text)
         candidates = [s for s in text_spans if quotable(s)]
         features = sentence_features(index, text, candidates, ctx, book)
@@ -82,7 +81,7 @@ def score_documents(
                 kind=kind,
                 score=round(information, 4),
                 max_similarity=max_sim,
-                nearest=tuple((int(r), float(row[r])) for r in order if row[r] > 0),
+                nearest=tuple(near),
                 spans=tuple(candidates),
                 features=tuple(features),
                 sentence_scores=tuple(scores),
