@@ -487,7 +487,7 @@ def test_e10_the_fetch_deadline_ends_a_stuck_fetch_and_keeps_what_was_done(
         {"name": "slow-pages", "url": server.url("/slow-pages"), "timeout": 120},
     ]
     # Long enough for the good feeds on a loaded machine; far shorter than the stuck ones' timeouts.
-    config = write_config(tmp_path, feeds, fetch_deadline=15, timeout=120)
+    config = write_config(tmp_path, feeds, fetch_deadline=15)  # settings.timeout stays 5 s
     report = fetch(config, clock=clock)
     by_name = {r.name: r for r in report.feeds}
     assert by_name["caci-analytical"].status == "new" and by_name["ac-main"].status == "new"

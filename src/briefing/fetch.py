@@ -190,7 +190,9 @@ class HttpClient:
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
             follow_redirects=False,
             trust_env=False,
-            timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
+            # Reads are bounded by each request's total deadline (`get`), which a feed may raise above
+            # settings.timeout; a per-read limit here would cut such a slow feed short regardless.
+            timeout=httpx.Timeout(None, connect=min(connect_timeout, timeout)),
         )
 
     async def __aenter__(self) -> HttpClient:
