@@ -228,6 +228,9 @@ class BaselineIndex:
             _save_csr(folder, f"{generation}.{which}.postings", self.postings(which))
             atomic_write_bytes(folder / f"{generation}.{which}.idf.npy", _npy_bytes(self.idf(which)))
             shapes[which] = [self.postings(which).nnz]
+            # Written: the copies in memory go (a run opens the files), so one view is held at a time.
+            self._weighted.pop(which)
+            self._postings.pop(which)
         meta = {
             "version": VERSION,
             "generation": generation,
@@ -332,15 +335,13 @@ def _load_csr(folder: Path, stem: str, shape: tuple[int, int]) -> sp.csr_matrix:
 
 def _rare_postings(weighted: sp.csr_matrix, documents: int) -> sp.csr_matrix:
     """Postings (feature -> documents) of the features found in at most COMMON_SHARE of the documents."""
-    by_feature = weighted.T.tocsr()
-    df = np.diff(by_feature.indptr)
+    df = np.bincount(weighted.indices, minlength=weighted.shape[1])
     limit = max(MIN_POSTING_LIMIT, int(COMMON_SHARE * documents))
-    kept = df <= limit
-    mask = np.repeat(kept, df)
-    indptr = np.concatenate([[0], np.cumsum(np.where(kept, df, 0))]).astype(by_feature.indptr.dtype)
-    return sp.csr_matrix(
-        (by_feature.data[mask], by_feature.indices[mask], indptr), shape=by_feature.shape, copy=False
-    )
+    keep = df[weighted.indices] <= limit  # filtered before transposing: the copy is of the rare part only
+    kept_before = np.concatenate([[0], np.cumsum(keep, dtype=weighted.indptr.dtype)])  # kept before each
+    indptr = kept_before[weighted.indptr].astype(weighted.indptr.dtype)
+    rare = sp.csr_matrix((weighted.data[keep], weighted.indices[keep], indptr), shape=weighted.shape)
+    return rare.T.tocsr()
 
 
 def _top(rows: np.ndarray, sims: np.ndarray, k: int) -> list[tuple[int, float]]:
