@@ -165,7 +165,7 @@ class BaselineIndex:
     def postings(self, which: str) -> sp.csr_matrix:
         """The weighted matrix by feature (rows: features, columns: documents), rarer features only."""
         if which not in self._postings:
-            self._postings[which] = _rare_postings(self.weighted(which), len(self))
+            self._postings[which] = _rare_part(self.weighted(which), len(self)).T.tocsr()
         return self._postings[which]
 
     def nearest(self, texts: Sequence[str], k: int, blend: float) -> list[list[tuple[int, float]]]:
@@ -183,18 +183,24 @@ class BaselineIndex:
                 specifics @ self.weighted("specifics").T
             ).toarray()
             return [_top(np.arange(len(self)), row, k) for row in sims]
-        found = (terms @ self.postings("terms")) + (specifics @ self.postings("specifics"))
-        found = found.tocsr()
-        out = []
+        found = ((terms @ self.postings("terms")) + (specifics @ self.postings("specifics"))).tocsr()
+        candidates = []
         for i in range(len(texts)):
-            start, end = found.indptr[i], found.indptr[i + 1]
-            rows, rough = found.indices[start:end], found.data[start:end]
+            rows, rough = (
+                found.indices[found.indptr[i] : found.indptr[i + 1]],
+                found.data[found.indptr[i] : found.indptr[i + 1]],
+            )
             if len(rows) > CANDIDATES:
-                keep = np.argpartition(-rough, CANDIDATES)[:CANDIDATES]
-                rows = rows[keep]
-            rows = np.sort(rows)
-            exact = (1 - blend) * (self.weighted("terms")[rows] @ terms[i].T).toarray().ravel() + blend * (
-                self.weighted("specifics")[rows] @ specifics[i].T
+                rows = rows[np.argpartition(-rough, CANDIDATES)[:CANDIDATES]]
+            candidates.append(np.sort(rows))
+        # Each text against its own candidates only (rows gathered once for all texts).
+        union = np.unique(np.concatenate(candidates)) if candidates else np.zeros(0, dtype=np.int32)
+        rows_terms, rows_specifics = self.weighted("terms")[union], self.weighted("specifics")[union]
+        out = []
+        for i, rows in enumerate(candidates):
+            at = np.searchsorted(union, rows)
+            exact = (1 - blend) * (rows_terms[at] @ terms[i].T).toarray().ravel() + blend * (
+                rows_specifics[at] @ specifics[i].T
             ).toarray().ravel()
             out.append(_top(rows, exact, k))
         return out
@@ -216,21 +222,31 @@ class BaselineIndex:
     def save(self, folder: Path) -> None:
         """Write the counts and the query arrays as one generation; `index.json`, written last, names it.
 
-        A crash part-way leaves the previous generation in force; older generations are then removed."""
+        A crash part-way leaves the previous generation in force; older generations are then removed.
+        The index is released as it is written (one large matrix in memory at a time): use the files.
+        """
         if self._released:
             raise RuntimeError("a released index cannot be saved; load it again")
         folder.mkdir(parents=True, exist_ok=True)
         generation = hashlib.sha256("".join(self.fingerprints).encode()).hexdigest()[:16]
         shapes: dict[str, list[int]] = {}
         for which in ("terms", "specifics"):
-            atomic_write_bytes(folder / f"{generation}.{which}.npz", _npz_bytes(self._matrix(which)))
-            _save_csr(folder, f"{generation}.{which}.weighted", self.weighted(which))
-            _save_csr(folder, f"{generation}.{which}.postings", self.postings(which))
-            atomic_write_bytes(folder / f"{generation}.{which}.idf.npy", _npy_bytes(self.idf(which)))
-            shapes[which] = [self.postings(which).nnz]
-            # Written: the copies in memory go (a run opens the files), so one view is held at a time.
+            stem = f"{generation}.{which}"
+            atomic_write_bytes(folder / f"{stem}.npz", _npz_bytes(self._matrix(which)))
+            atomic_write_bytes(folder / f"{stem}.idf.npy", _npy_bytes(self.idf(which)))
+            weighted = self.weighted(which)
+            _save_csr(folder, f"{stem}.weighted", weighted)
             self._weighted.pop(which)
-            self._postings.pop(which)
+            self._postings.pop(which, None)
+            self._release(which)
+            rare = _rare_part(weighted, len(self))
+            del weighted
+            postings = rare.T.tocsr()
+            del rare
+            _save_csr(folder, f"{stem}.postings", postings)
+            shapes[which] = [postings.nnz]
+            del postings
+        self._released = True
         meta = {
             "version": VERSION,
             "generation": generation,
@@ -242,6 +258,13 @@ class BaselineIndex:
         for stale in folder.iterdir():  # older generations, and temporary files a crash left
             if stale.name != "index.json" and not stale.name.startswith(generation):
                 stale.unlink(missing_ok=True)
+
+    def _release(self, which: str) -> None:
+        empty = sp.csr_matrix((0, FEATURES), dtype=np.float32)
+        if which == "terms":
+            self.terms = empty
+        else:
+            self.specifics = empty
 
     @classmethod
     def load_or_build(cls, docs: Sequence[BaselineDoc], folder: Path | None) -> BaselineIndex:
@@ -333,15 +356,18 @@ def _load_csr(folder: Path, stem: str, shape: tuple[int, int]) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
 
 
-def _rare_postings(weighted: sp.csr_matrix, documents: int) -> sp.csr_matrix:
-    """Postings (feature -> documents) of the features found in at most COMMON_SHARE of the documents."""
+def _rare_part(weighted: sp.csr_matrix, documents: int) -> sp.csr_matrix:
+    """The weighted rows without the features found in more than COMMON_SHARE of the documents
+    (transposed, they are the postings: feature -> documents)."""
     df = np.bincount(weighted.indices, minlength=weighted.shape[1])
     limit = max(MIN_POSTING_LIMIT, int(COMMON_SHARE * documents))
-    keep = df[weighted.indices] <= limit  # filtered before transposing: the copy is of the rare part only
-    kept_before = np.concatenate([[0], np.cumsum(keep, dtype=weighted.indptr.dtype)])  # kept before each
-    indptr = kept_before[weighted.indptr].astype(weighted.indptr.dtype)
-    rare = sp.csr_matrix((weighted.data[keep], weighted.indices[keep], indptr), shape=weighted.shape)
-    return rare.T.tocsr()
+    return _keep_entries(weighted, df[weighted.indices] <= limit)  # before transposing: a smaller copy
+
+
+def _keep_entries(matrix: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    kept_before = np.concatenate([[0], np.cumsum(keep, dtype=matrix.indptr.dtype)])  # kept before each
+    indptr = kept_before[matrix.indptr].astype(matrix.indptr.dtype)
+    return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
 
 
 def _top(rows: np.ndarray, sims: np.ndarray, k: int) -> list[tuple[int, float]]:
