@@ -492,7 +492,9 @@ def test_e10_the_fetch_deadline_ends_a_stuck_fetch_and_keeps_what_was_done(
     by_name = {r.name: r for r in report.feeds}
     assert by_name["caci-analytical"].status == "new" and by_name["ac-main"].status == "new"
     stuck = by_name["stuck"]
-    assert stuck.status == "skipped" and stuck.error and "fetch deadline of 15 s reached" in stuck.error, stuck
+    assert stuck.status == "skipped" and stuck.error and "fetch deadline of 15 s reached" in stuck.error, (
+        stuck
+    )
     with Store.open(config.settings.database) as store:
         state = store.feed_state("stuck")
         assert store.runs()[0]["status"] == "ok"
