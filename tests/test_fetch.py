@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import trustme
 
+import faults
 from briefing.errors import FetchError
 from briefing.fetch import AddressPolicy, HttpClient, parse_retry_after, user_agent
 from briefing.models import Retrieved
@@ -56,12 +57,6 @@ def fails(url: str, kind: str, **kw: Any) -> FetchError:
     return info.value
 
 
-def raw(req: Request, head: str, body: bytes = b"") -> None:
-    """Write a response by hand (for lies a well-behaved server would not tell)."""
-    req.handler.wfile.write(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
-    req.handler.wfile.flush()
-
-
 # ---- deadlines and sizes ------------------------------------------------------------------------
 
 
@@ -74,54 +69,23 @@ def test_a1_server_that_never_answers_times_out(server: LoopbackServer) -> None:
 
 
 def test_a2_slow_drip_hits_the_total_deadline(server: LoopbackServer) -> None:
-    def drip(req: Request) -> None:
-        raw(req, "HTTP/1.1 200 OK\nContent-Type: application/rss+xml\nContent-Length: 100000\n")
-        while not req.server.stopping.is_set():
-            try:
-                req.handler.wfile.write(b"a")
-                req.handler.wfile.flush()
-            except OSError:
-                return
-            time.sleep(0.2)  # each read succeeds well inside any per-read timeout
-
-    url = server.route("/drip", drip)
+    url = server.route("/drip", faults.drip(every=0.2))  # each read is quick; the whole never ends
     started = time.monotonic()
     fails(url, "timeout", timeout=1.5)
     assert time.monotonic() - started < 3.0
 
 
 def test_a3_declared_oversize_is_refused_without_reading(server: LoopbackServer) -> None:
-    def huge(req: Request) -> None:
-        raw(req, "HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Length: 104857600\n", b"x" * 1000)
-        req.server.stopping.wait(10)
-
-    error = fails(server.route("/huge", huge), "too_large", max_bytes=10 * MiB)
+    error = fails(server.route("/huge", faults.declared_huge()), "too_large", max_bytes=10 * MiB)
     assert "104,857,600 bytes" in str(error)
 
 
 def test_a3_endless_chunked_body_stops_at_the_cap(server: LoopbackServer) -> None:
-    def endless(req: Request) -> None:
-        raw(req, "HTTP/1.1 200 OK\nContent-Type: application/rss+xml\nTransfer-Encoding: chunked\n")
-        chunk = b"<item>" + b"x" * 65530
-        try:
-            while not req.server.stopping.is_set():
-                req.handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-        except OSError:
-            return
-
-    fails(server.route("/endless", endless), "too_large", max_bytes=2 * MiB)
+    fails(server.route("/endless", faults.endless()), "too_large", max_bytes=2 * MiB)
 
 
 def test_lying_content_length_is_a_connection_error(server: LoopbackServer) -> None:
-    def short(req: Request) -> None:
-        raw(
-            req,
-            "HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Length: 5000\nConnection: close\n",
-            b"short",
-        )
-        req.handler.close_connection = True
-
-    fails(server.route("/short", short), "connection")
+    fails(server.route("/short", faults.lying_length()), "connection")
 
 
 # ---- content encodings --------------------------------------------------------------------------
