@@ -48,7 +48,7 @@ def corpus(n: int, seed: int = 3) -> tuple[list[BaselineDoc], list[str]]:
 
 @pytest.fixture(scope="module")
 def sample() -> tuple[list[BaselineDoc], list[str]]:
-    return corpus(800)
+    return corpus(360)  # under the size from which the index vectorises in worker processes: quick
 
 
 def test_nearest_through_postings_finds_what_exact_scoring_finds(
@@ -80,12 +80,12 @@ def test_a_saved_index_opens_memory_mapped_and_grows_by_generations(
 ) -> None:
     docs, queries = sample
     folder = tmp_path / "index"
-    opened = BaselineIndex.load_or_build(docs[:600], folder)
+    opened = BaselineIndex.load_or_build(docs[:250], folder)
     assert _mapped(opened.weighted("terms").data) and _mapped(opened.postings("terms").indices)
-    assert opened.nearest(queries, 5, BLEND) == BaselineIndex.build(docs[:600]).nearest(queries, 5, BLEND)
+    assert opened.nearest(queries, 5, BLEND) == BaselineIndex.build(docs[:250]).nearest(queries, 5, BLEND)
     first = {p.name for p in folder.iterdir()}
 
-    grown = BaselineIndex.load_or_build(docs, folder)  # 200 documents joined the baseline
+    grown = BaselineIndex.load_or_build(docs, folder)  # 110 documents joined the baseline
     assert len(grown) == len(docs) and grown.names == BaselineIndex.build(docs).names
     assert grown.nearest(queries, 5, BLEND) == BaselineIndex.build(docs).nearest(queries, 5, BLEND)
     files = {p.name for p in folder.iterdir()}
@@ -101,7 +101,7 @@ def test_a_damaged_or_stale_index_is_rebuilt(
 ) -> None:
     docs, queries = sample
     folder = tmp_path / "index"
-    BaselineIndex.load_or_build(docs[:300], folder)
+    BaselineIndex.load_or_build(docs[:200], folder)
     postings = next(folder.glob("*.terms.postings.data.npy"))
     if damage == "truncated":
         postings.write_bytes(postings.read_bytes()[:1000])
@@ -109,8 +109,8 @@ def test_a_damaged_or_stale_index_is_rebuilt(
         postings.unlink()
     else:
         docs = [BaselineDoc("d0", "Doc 0", (), None, "An edited first document.", "test"), *docs[1:]]
-    again = BaselineIndex.load_or_build(docs[:300], folder)
-    assert again.nearest(queries, 5, BLEND) == BaselineIndex.build(docs[:300]).nearest(queries, 5, BLEND)
+    again = BaselineIndex.load_or_build(docs[:200], folder)
+    assert again.nearest(queries, 5, BLEND) == BaselineIndex.build(docs[:200]).nearest(queries, 5, BLEND)
 
 
 def _mapped(array: object) -> bool:
