@@ -142,8 +142,8 @@ class BaselineIndex:
         memory. The counts are on disk; a released index can no longer be extended or saved."""
         for which in ("terms", "specifics"):
             self.weighted(which)
-        empty = sp.csr_matrix((0, FEATURES), dtype=np.float32)
-        self.terms, self.specifics, self._released = empty, empty, True
+            self._release(which)
+        self._released = True
 
     def _matrix(self, which: str) -> sp.csr_matrix:
         return self.terms if which == "terms" else self.specifics
@@ -179,9 +179,7 @@ class BaselineIndex:
         terms = self.query("terms", term_counts(texts))
         specifics = self.query("specifics", specific_counts(texts))
         if len(self) <= EXACT_UP_TO:
-            sims = (1 - blend) * (terms @ self.weighted("terms").T).toarray() + blend * (
-                specifics @ self.weighted("specifics").T
-            ).toarray()
+            sims = self._blended(terms, specifics, blend)
             return [_top(np.arange(len(self)), row, k) for row in sims]
         found = ((terms @ self.postings("terms")) + (specifics @ self.postings("specifics"))).tocsr()
         candidates = []
@@ -204,6 +202,19 @@ class BaselineIndex:
             ).toarray().ravel()
             out.append(_top(rows, exact, k))
         return out
+
+    def similarities(self, texts: Sequence[str], blend: float) -> np.ndarray:
+        """Exact similarity of each text to every document (rows: texts, columns: baseline order)."""
+        if not len(self) or not texts:
+            return np.zeros((len(texts), len(self)), dtype=np.float32)
+        terms = self.query("terms", term_counts(texts))
+        return self._blended(terms, self.query("specifics", specific_counts(texts)), blend)
+
+    def _blended(self, terms: sp.csr_matrix, specifics: sp.csr_matrix, blend: float) -> np.ndarray:
+        sims = (1 - blend) * (terms @ self.weighted("terms").T).toarray() + blend * (
+            specifics @ self.weighted("specifics").T
+        ).toarray()
+        return np.asarray(sims, dtype=np.float32)
 
     def query(self, which: str, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Rows weighted like the baseline's (idf, then unit length), ready for cosine similarity."""

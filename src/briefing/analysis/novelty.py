@@ -42,12 +42,7 @@ UNMATCHED, NEW_TERMS, NEW_NAMES, NEW_FIGURES = 0.4, 0.4, 0.1, 0.1
 
 def similarities(index: BaselineIndex, texts: Sequence[str]) -> np.ndarray:
     """Similarity of each text to each baseline document (rows: texts, columns: baseline order)."""
-    if not len(index) or not texts:
-        return np.zeros((len(texts), len(index)), dtype=np.float32)
-    terms = index.query("terms", term_counts(texts)) @ index.weighted("terms").T
-    specifics = index.query("specifics", specific_counts(texts)) @ index.weighted("specifics").T
-    blended = (1 - SPECIFICS_WEIGHT) * terms.toarray() + SPECIFICS_WEIGHT * specifics.toarray()
-    return np.asarray(blended, dtype=np.float32)
+    return index.similarities(texts, SPECIFICS_WEIGHT)
 
 
 def pairwise_similarities(index: BaselineIndex, texts: Sequence[str]) -> np.ndarray:
