@@ -194,3 +194,37 @@ def test_same_canonical_link_from_two_feeds_is_one_story(index: BaselineIndex) -
     )
     findings = run(index, a, b)
     assert {findings[8].kind, findings[9].kind} == {"new", "duplicate"}  # type: ignore[attr-defined]
+
+
+def test_ties_in_time_do_not_follow_the_order_articles_were_stored_in(index: BaselineIndex) -> None:
+    """Concurrent feeds are stored in whatever order they finish, so article ids must not decide a
+    story's label or which of two equal copies is kept (found by the crash-and-rerun test)."""
+    when = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
+
+    def outcome(first: int, second: int) -> tuple[set[tuple[str, str, str]], str]:
+        story = [
+            replace(article(first, "Water accord signed", NEW_STORY, feed="ac"), published=when),
+            replace(
+                article(second, "Water accord reactions", NEW_STORY + " Kabul wants a seat.", feed="caci"),
+                published=when,
+            ),
+        ]
+        copies = [
+            replace(
+                article(first + 10, "Border map", DEVELOPMENT, feed="ac", url="https://a.example/m"),
+                published=when,
+            ),
+            replace(
+                article(second + 10, "Border map", DEVELOPMENT, feed="caci", url="https://c.example/m"),
+                published=when,
+            ),
+        ]
+        findings = analyse(index, story + copies).findings
+        feed_of = {a.id: a.feed for a in story + copies}
+        labels = {(feed_of[f.article_id], f.kind, f.story_label) for f in findings if f.kind != "duplicate"}
+        kept = next(
+            feed_of[f.article_id] for f in findings if f.title == "Border map" and f.kind != "duplicate"
+        )
+        return labels, kept
+
+    assert outcome(1, 2) == outcome(2, 1)

@@ -103,7 +103,7 @@ def assemble(
         )
         for f in cut
     ]
-    dropped += [_refused(a) for a in sorted(others, key=lambda a: (a.published, a.id))]
+    dropped += [_refused(a) for a in sorted(others, key=lambda a: a.time_order)]
     counts = BriefCounts(
         articles=len(findings),
         new=len(by_kind["new"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from briefing.analysis.index import BaselineIndex
 from briefing.analysis.names import extract_names, name_key
@@ -85,7 +86,7 @@ def _tracker(index: BaselineIndex, params: Params, stories: Sequence[Story]) -> 
 def _follow(tracker: StoryTracker, articles: Sequence[Article]) -> dict[int, Story]:
     """Add articles to the tracker in date order; the story of each article, by article id."""
     out = {}
-    for a in sorted(articles, key=lambda a: (a.published, a.id)):
+    for a in sorted(articles, key=lambda a: a.time_order):
         story, _, created = tracker.add(
             content_terms(_full_text(a)), seen=a.published.date().isoformat(), new_id=f"story-{a.id}"
         )
@@ -133,9 +134,9 @@ def _duplicates(
     return [best[i] for i in range(n)]
 
 
-def _copy_rank(a: Article) -> tuple[int, int, str, int]:
-    # The best copy: full text from the page, then the longest, then the earliest, then the first stored.
-    return (0 if a.text_source == "page" else 1, -a.word_count, a.published.isoformat(), a.id)
+def _copy_rank(a: Article) -> tuple[int, int, tuple[datetime, str, str, int]]:
+    # The best copy: full text from the page, then the longest, then the earliest.
+    return (0 if a.text_source == "page" else 1, -a.word_count, a.time_order)
 
 
 def _duplicate_finding(article: Article, kept: Article, story: Story) -> Finding:

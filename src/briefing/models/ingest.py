@@ -150,6 +150,12 @@ class Article:
         """Whether there is text to analyse (a page waiting for a retry has none yet)."""
         return bool(self.text.strip())
 
+    @property
+    def time_order(self) -> tuple[datetime, str, str, int]:
+        """Sort key: publication time, ties broken by what the feed said rather than by the id, which
+        follows the order concurrent feeds happened to be stored in."""
+        return (self.published, self.feed, self.canonical_url or self.url, self.id)
+
 
 @dataclass(frozen=True)
 class FeedResult:

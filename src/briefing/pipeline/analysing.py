@@ -49,7 +49,7 @@ def baseline(config: Config, store: Store, before: datetime) -> list[BaselineDoc
     if config.corpus.include_briefed:
         briefed = set(store.briefed_ids(before))
         known = [a for a in store.articles(until=before) if a.id in briefed]
-        for a in sorted(known, key=lambda a: (a.published, a.id)):
+        for a in sorted(known, key=lambda a: a.time_order):
             docs.append(
                 BaselineDoc(
                     f"article:{a.id}",
@@ -101,7 +101,7 @@ def analyze_in(
     params = config.analysis
     # An article with no text yet (its page is waiting for a retry) is analysed once the text is there.
     articles = [a for a in store.articles(since=since, until=until) if a.has_text]
-    articles.sort(key=lambda a: (a.published, a.id))
+    articles.sort(key=lambda a: a.time_order)
     history = [
         a for a in store.articles(since=since - timedelta(days=params.story_lookback_days), until=since)
     ]
