@@ -209,7 +209,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         assert len(messages_to(inbox, recipient(folder))) == 1
         trace = []
         for line in trace_file.read_text(encoding="utf-8").splitlines():
-            pid, point, *detail = line.split(" ", 2)
+            pid, _, point, *detail = line.split(" ", 3)
             if int(pid) == proc.pid:
                 trace.append((point, detail[0] if detail else ""))
         files = report_files(folder)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import trafilatura
-
 from briefing.errors import ExtractError
 from briefing.htmltext import decode_html, normalise_text, parse_page
 from briefing.models import ExtractedPage, ExtractionOutcome
@@ -39,6 +37,8 @@ def extract_page(body: bytes, content_type: str, url: str) -> ExtractedPage | No
 
     Returns None when trafilatura finds no main text. Runs in a worker: may be killed at its deadline.
     """
+    import trafilatura  # here, in the worker: the main process never pays for importing it
+
     crash_point("extract", url)
     markup = decode_html(body, content_type)
     # trafilatura's own clean-up (control characters, a self-closing <html/>), then our parse, which

@@ -4,8 +4,9 @@
   SIGKILLed) the n-th time (default first) it reaches `<point>` (with a detail containing `<text>`,
   when given).
 - `BRIEFING_TEST_HANG_AT=<point>` makes it sleep there.
-- `BRIEFING_TEST_TRACE=<file>` appends `<pid> <point> <detail>` to the file at every point reached, so
-  a test can run the pipeline once and then choose where to crash it.
+- `BRIEFING_TEST_TRACE=<file>` appends `<pid> <unix time> <point> <detail>` to the file at every point
+  reached, so a test can run the pipeline once and then choose where to crash it (and a benchmark can
+  see when each step ended).
 - `BRIEFING_TEST_NOW=<ISO 8601 instant>` freezes the default clock, so runs in subprocesses agree
   with each other whatever the date.
 
@@ -46,7 +47,7 @@ def crash_point(name: str, detail: str = "") -> None:
         return
     if _TRACE:
         with Path(_TRACE).open("a", encoding="utf-8") as trace:
-            trace.write(f"{os.getpid()} {name} {detail}".replace("\n", " ") + "\n")
+            trace.write(f"{os.getpid()} {time.time():.6f} {name} {detail}".replace("\n", " ") + "\n")
     if name == _HANG:
         time.sleep(3600)
     spec, _, nth = _CRASH.partition(":")

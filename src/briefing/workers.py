@@ -22,7 +22,7 @@ from briefing.errors import BriefingError, ExtractError
 
 T = TypeVar("T")
 
-_PRELOAD = ["briefing.extract", "briefing.feeds"]
+_PRELOAD = ["briefing.extract", "briefing.feeds", "trafilatura"]  # imported once, by the forkserver
 
 
 def _worker_init(memory_bytes: int) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from briefing.analysis.index import BaselineIndex
+from briefing.analysis.index import BaselineIndex, Queries
 from briefing.analysis.names import extract_names, name_key
 from briefing.analysis.novelty import Context, SentenceFeatures, column, pairwise_similarities
 from briefing.analysis.params import DEFAULTS, Params
@@ -47,10 +47,13 @@ def analyse(
     if not articles:
         return Analysis([], list(stories))
     texts = [_full_text(a) for a in articles]
-    primary = _duplicates(index, articles, texts, params.duplicate_similarity)
+    queries = index.queries(texts)  # vectorised once, for duplicates and nearest documents
+    primary = _duplicates(articles, queries, params.duplicate_similarity, index)
     kept = [i for i in range(len(articles)) if primary[i] == i]
     bodies = [sentences(_body(articles[i])) for i in kept]
-    scored = score_documents(index, [texts[i] for i in kept], spans=bodies, params=params)
+    scored = score_documents(
+        index, [texts[i] for i in kept], spans=bodies, params=params, queries=queries.rows(kept)
+    )
     scores = dict(zip(kept, scored, strict=True))
     tracker = _tracker(index, params, stories)
     story_by_id = _follow(tracker, [articles[i] for i in kept])
@@ -105,7 +108,7 @@ def _body(a: Article) -> str:
 
 
 def _duplicates(
-    index: BaselineIndex, articles: Sequence[Article], texts: Sequence[str], threshold: float
+    articles: Sequence[Article], queries: Queries, threshold: float, index: BaselineIndex
 ) -> list[int]:
     """For each article, the index of the copy kept for its story (itself when it is the best copy)."""
     n = len(articles)
@@ -117,7 +120,7 @@ def _duplicates(
             i = parent[i]
         return i
 
-    sims = pairwise_similarities(index, texts)
+    sims = pairwise_similarities(index, queries)
     for i in range(n):
         for j in range(i + 1, n):
             same_page = articles[i].canonical_url and articles[i].canonical_url == articles[j].canonical_url

@@ -92,6 +92,21 @@ def fingerprint(docs: Sequence[BaselineDoc]) -> str:
     return h.hexdigest()[:24]
 
 
+@dataclass(frozen=True)
+class Queries:
+    """Texts vectorised like the baseline (weighted content terms and specifics, one row per text):
+    made once per analysis and used for duplicates and nearest documents alike."""
+
+    terms: sp.csr_matrix
+    specifics: sp.csr_matrix
+
+    def __len__(self) -> int:
+        return int(self.terms.shape[0])
+
+    def rows(self, picked: Sequence[int]) -> Queries:
+        return Queries(self.terms[list(picked)], self.specifics[list(picked)])
+
+
 @dataclass
 class BaselineIndex:
     """Vectors, document frequencies and names of the baseline documents (rows in `docs` order)."""
@@ -168,22 +183,27 @@ class BaselineIndex:
             self._postings[which] = _rare_part(self.weighted(which), len(self)).T.tocsr()
         return self._postings[which]
 
-    def nearest(self, texts: Sequence[str], k: int, blend: float) -> list[list[tuple[int, float]]]:
+    def queries(self, texts: Sequence[str]) -> Queries:
+        """`texts` vectorised like the baseline, ready for cosine similarity."""
+        terms = self.query("terms", term_counts(texts))
+        return Queries(terms, self.query("specifics", specific_counts(texts)))
+
+    def nearest(self, texts: Sequence[str] | Queries, k: int, blend: float) -> list[list[tuple[int, float]]]:
         """For each text, up to `k` (row, similarity) of the closest documents, closest first.
 
         Similarity is the cosine of content terms blended with `blend` of the cosine of specifics.
         Candidates come from the postings of rarer features and are then scored exactly; a small
         baseline is scored exactly throughout."""
-        if not len(self) or not texts:
-            return [[] for _ in texts]
-        terms = self.query("terms", term_counts(texts))
-        specifics = self.query("specifics", specific_counts(texts))
+        if not len(self) or not len(texts):
+            return [[] for _ in range(len(texts))]
+        q = texts if isinstance(texts, Queries) else self.queries(texts)
+        terms, specifics = q.terms, q.specifics
         if len(self) <= EXACT_UP_TO:
             sims = self._blended(terms, specifics, blend)
             return [_top(np.arange(len(self)), row, k) for row in sims]
         found = ((terms @ self.postings("terms")) + (specifics @ self.postings("specifics"))).tocsr()
         candidates = []
-        for i in range(len(texts)):
+        for i in range(len(q)):
             rows, rough = (
                 found.indices[found.indptr[i] : found.indptr[i + 1]],
                 found.data[found.indptr[i] : found.indptr[i + 1]],
@@ -203,12 +223,12 @@ class BaselineIndex:
             out.append(_top(rows, exact, k))
         return out
 
-    def similarities(self, texts: Sequence[str], blend: float) -> np.ndarray:
+    def similarities(self, texts: Sequence[str] | Queries, blend: float) -> np.ndarray:
         """Exact similarity of each text to every document (rows: texts, columns: baseline order)."""
-        if not len(self) or not texts:
+        if not len(self) or not len(texts):
             return np.zeros((len(texts), len(self)), dtype=np.float32)
-        terms = self.query("terms", term_counts(texts))
-        return self._blended(terms, self.query("specifics", specific_counts(texts)), blend)
+        q = texts if isinstance(texts, Queries) else self.queries(texts)
+        return self._blended(q.terms, q.specifics, blend)
 
     def _blended(self, terms: sp.csr_matrix, specifics: sp.csr_matrix, blend: float) -> np.ndarray:
         sims = (1 - blend) * (terms @ self.weighted("terms").T).toarray() + blend * (

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import murmurhash3_32
 
-from briefing.analysis.index import FEATURES, BaselineIndex, specific_counts, term_counts
+from briefing.analysis.index import FEATURES, BaselineIndex, Queries, term_counts
 from briefing.analysis.names import NameBook, extract_names
 from briefing.analysis.text import Sentence, content_terms, fold, is_number, sentences, stem, words
 from briefing.models import BaselineDoc
@@ -40,17 +40,17 @@ SPECIFICS_WEIGHT = 0.4  # blend of specifics into document similarity (ECB+ trai
 UNMATCHED, NEW_TERMS, NEW_NAMES, NEW_FIGURES = 0.4, 0.4, 0.1, 0.1
 
 
-def similarities(index: BaselineIndex, texts: Sequence[str]) -> np.ndarray:
+def similarities(index: BaselineIndex, texts: Sequence[str] | Queries) -> np.ndarray:
     """Similarity of each text to each baseline document (rows: texts, columns: baseline order)."""
     return index.similarities(texts, SPECIFICS_WEIGHT)
 
 
-def pairwise_similarities(index: BaselineIndex, texts: Sequence[str]) -> np.ndarray:
+def pairwise_similarities(index: BaselineIndex, texts: Sequence[str] | Queries) -> np.ndarray:
     """Similarity between the texts themselves, weighted like the baseline (for duplicates)."""
-    if not texts:
+    if not len(texts):
         return np.zeros((0, 0), dtype=np.float32)
-    terms = index.query("terms", term_counts(texts))
-    specifics = index.query("specifics", specific_counts(texts))
+    q = texts if isinstance(texts, Queries) else index.queries(texts)
+    terms, specifics = q.terms, q.specifics
     blended = (1 - SPECIFICS_WEIGHT) * (terms @ terms.T).toarray() + SPECIFICS_WEIGHT * (
         specifics @ specifics.T
     ).toarray()

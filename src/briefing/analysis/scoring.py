@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from briefing.analysis.index import BaselineIndex
+from briefing.analysis.index import BaselineIndex, Queries
 from briefing.analysis.names import NameBook
 from briefing.analysis.novelty import (
     SPECIFICS_WEIGHT,
@@ -46,6 +46,7 @@ def score_documents(
     spans: Sequence[Sequence[Sentence]] | None = None,
     book: NameBook | None = None,
     params: Params = DEFAULTS,
+    queries: Queries | None = None,
 ) -> list[DocumentScore]:
     """Score each text: class, a novelty score in [0, 1] that does not grow with length, its nearest
     baseline documents, and a novelty score per sentence.
@@ -54,8 +55,8 @@ def score_documents(
     `development` when the mean share of new content terms per sentence (against the closest known
     documents) reaches `params.development_novelty` (a mean over sentences, so length does not count)
     or at least `params.development_facts` sentences bring a new name with a new figure or date;
-    else `repeat`."""
-    neighbours = index.nearest(texts, NEAREST, SPECIFICS_WEIGHT)
+    else `repeat`. `queries`: the texts already vectorised (`index.queries(texts)`), if at hand."""
+    neighbours = index.nearest(queries if queries is not None else texts, NEAREST, SPECIFICS_WEIGHT)
     book = book if book is not None else index.name_book()
     out = []
     for i, text in enumerate(texts):

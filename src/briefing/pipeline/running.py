@@ -21,7 +21,6 @@ from briefing.lock import RunLock
 from briefing.models import Brief, Delivery, FetchReport
 from briefing.period import Period
 from briefing.pipeline.fetching import Clock, fetch, utc_now
-from briefing.pipeline.reporting import report
 from briefing.schedule import latest_due, missed_between
 from briefing.store import Store
 from briefing.testing_hooks import crash_point
@@ -74,6 +73,10 @@ def run(
             skip = _skip(store.delivery(period.label), config, force)
             if skip:
                 return RunResult(fetched, period, skip[0], skip[1], missed=missed)
+            # Imported only when a brief is to be made: analysis and rendering bring scikit-learn and
+            # WeasyPrint, seconds of start-up that a run with nothing due should not pay.
+            from briefing.pipeline.reporting import report
+
             written = report(config, period, refresh=force, clock=clock)
             files = tuple(written.files)
             email = config.email

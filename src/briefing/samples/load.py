@@ -2,7 +2,7 @@
 
 Half the feeds are in the CACI Analyst's Joomla/K2 shape (lead only in the feed, full text on the page),
 half in the Atlantic Council's WordPress shape (excerpt in the feed). Pages carry the usual site
-furniture (navigation, scripts, styles, related links) so they weigh what real pages weigh.
+furniture (navigation, scripts, styles, related links) so they weigh what real pages weigh: 50 to 300 KB.
 Everything is generated from a fixed seed, so runs are comparable.
 """
 
@@ -123,13 +123,56 @@ def article_text(rng: random.Random, paragraphs: int) -> tuple[str, ...]:
     return tuple(" ".join(sentence(rng) for _ in range(rng.randint(3, 6))) for _ in range(paragraphs))
 
 
-FURNITURE = (
-    "<script>window.dataLayer=window.dataLayer||[];" + "var x=1;" * 4000 + "</script>"
-    "<style>" + ".c{color:#333;margin:0 auto}" * 3000 + "</style>"
-    "<nav><ul>"
-    + "".join(f'<li><a href="/section/{i}/">Section {i}</a></li>' for i in range(150))
-    + "</ul></nav>"
+PAGE_BYTES = (50_000, 300_000)  # what the pages of the two publishers weigh, furniture included
+
+
+_ICON = (
+    '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true">'
+    '<path d="M12 2l3 7h7l-5.5 4 2 7-6.5-4.5L5.5 20l2-7L2 9h7z"/></svg>'
 )
+
+
+def _srcset(n: int) -> str:
+    return ", ".join(
+        f"/wp-content/uploads/2026/11/image-{n}-{w}x{w * 9 // 16}.jpg {w}w" for w in (300, 768, 1024, 1536)
+    )
+
+
+def site_furniture(rng: random.Random, size: int) -> tuple[bytes, bytes, bytes]:
+    """Site furniture of about `size` bytes: (in the head, after <body>, before </body>).
+
+    Shaped after the real pages in the fixtures (40 to 380 KB, 60 to 260 links, a tenth to a half
+    scripts and styles): a third scripts and styles; about one link per 1.2 KB (a menu above the
+    article, related articles and a footer below it); the rest the nested, attribute-heavy blocks of
+    page builders, with inline icons."""
+    head = "<script>window.dataLayer=window.dataLayer||[];" + "var x=1;" * (size // 48) + "</script>"
+    head += "<style>" + ".c{color:#333;margin:0 auto}" * (size // 160) + "</style>"
+    links = []
+    for _ in range(max(20, size // 1200)):
+        n = rng.randrange(10_000)
+        links.append(
+            f'<li class="menu-item"><a href="/section/{n}/">{rng.choice(WORDS).title()} {n}</a></li>'
+        )
+    blocks = []
+    weight = sum(map(len, links))
+    while weight < size * 2 // 3:
+        n = rng.randrange(10_000)
+        block = (
+            f'<div class="wp-block-group is-layout-flow has-background" data-block="{n}">'
+            f'<div class="wp-block-group__inner-container"><div class="card card--{n % 7}">{_ICON}'
+            f'<img src="/img/{n}.jpg" srcset="{_srcset(n)}" sizes="(max-width: 600px) 100vw, 50vw">'
+            f'<span class="card__label">{rng.choice(WORDS).title()}</span></div></div></div>'
+        )
+        blocks.append(block)
+        weight += len(block)
+    menu, related = len(links) // 2, len(links) * 8 // 10
+    half = len(blocks) // 2
+    top = '<header class="site-header"><nav class="mega-menu"><ul>' + "".join(links[:menu])
+    top += "</ul></nav>" + "".join(blocks[:half]) + "</header>"
+    bottom = '<aside class="related"><h3>Related</h3><ul>' + "".join(links[menu:related]) + "</ul></aside>"
+    bottom += '<footer class="site-footer">' + "".join(blocks[half:]) + "<ul>" + "".join(links[related:])
+    bottom += "</ul></footer>"
+    return head.encode(), top.encode(), bottom.encode()
 
 
 @dataclass
@@ -150,11 +193,16 @@ def build_site(
 ) -> Site:
     """Register N feeds x M items on `server` (WordPress feeds answer conditional GETs with 304).
 
-    `furniture` adds what real pages carry around the article (scripts, styles, navigation: about
-    120 KiB); without it a page is its article alone."""
+    `furniture` adds what real pages carry around the article (scripts, styles, menus, footers), so
+    that pages weigh between 50 and 300 KB, evenly spread; without it a page is its article alone."""
     rng = random.Random(seed)
     urls: list[str] = []
     page_bytes = 0
+    # Furniture in 32 sizes spread over the range, each page taking the one nearest its drawn weight:
+    # drawing every page's own would cost more than the benchmarks it serves.
+    low, high = PAGE_BYTES
+    sizes = [low + (high - low) * k // 31 for k in range(32)]
+    variants = [site_furniture(rng, size) for size in sizes] if furniture else []
     for f in range(feeds):
         k2 = f % 2 == 0
         articles = []
@@ -179,7 +227,11 @@ def build_site(
         for a in articles:
             body = k2_page(server.base, a, "Sample Section") if k2 else ac_page(server.base, a)
             if furniture:
-                body = body.replace(b"</head>", FURNITURE.encode() + b"</head>", 1)
+                wanted = rng.randint(low, high) - len(body)
+                head, top, bottom = variants[min(range(32), key=lambda k: abs(sizes[k] - wanted))]
+                body = body.replace(b"</head>", head + b"</head>", 1)
+                opened = body.index(b">", body.index(b"<body")) + 1
+                body = body[:opened] + top + body[opened:].replace(b"</body>", bottom + b"</body>", 1)
             page_bytes += len(body)
             server.route(a.path, Reply(200, {"Content-Type": "text/html; charset=utf-8"}, body))
         if k2:
