@@ -1,13 +1,14 @@
 """Shared by the benchmarks: run a command and measure its wall time, CPU time and peak memory.
 
-CPU time is the command's and its waited-for workers' (RUSAGE_CHILDREN before and after). Peak memory
-is the highest sum of the resident sizes of the process and all its descendants, sampled every 20 ms
-from /proc, so worker processes count while they live.
+Both are sampled every 20 ms from /proc over the process and all its descendants (workers forked by a
+forkserver are grandchildren that no rusage of ours would include): CPU time is the sum of each
+process's last sampled user and system time (so each may lose its last 20 ms), peak memory the highest
+sum of resident sizes.
 """
 
 from __future__ import annotations
 
-import resource
+import os
 import subprocess
 import threading
 import time
@@ -26,34 +27,31 @@ class Measured:
     started: float  # time.time() just before the start, to place trace lines
 
 
-def tree_rss(root: int) -> tuple[int, int]:
-    """(total RSS of root and its descendants, RSS of root) in bytes."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+def family(root: int) -> dict[int, list[str]]:
+    """/proc/<pid>/stat fields of `root` and its descendants, by pid."""
+    stats: dict[int, list[str]] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            status = (proc / "status").read_text()
+            text = (proc / "stat").read_text()
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parents[int(proc.name)] = int(fields.get("PPid", "0").strip() or 0)
-        rss[int(proc.name)] = int(fields.get("VmRSS", "0 kB").split()[0] or 0) * 1024
-    family = {root}
+        # Fields after the command name, which is in parentheses and may hold spaces.
+        stats[int(proc.name)] = text[text.rindex(")") + 2 :].split()
+    members = {root}
     changed = True
     while changed:
         changed = False
-        for pid, parent in parents.items():
-            if parent in family and pid not in family:
-                family.add(pid)
+        for pid, fields in stats.items():
+            if int(fields[1]) in members and pid not in members:
+                members.add(pid)
                 changed = True
-    return sum(rss.get(p, 0) for p in family), rss.get(root, 0)
+    return {pid: stats[pid] for pid in members if pid in stats}
 
 
 def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> Measured:
     """Run `command` to its end; raise SystemExit with its error output if it fails."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started_at = time.time()
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -64,13 +62,19 @@ def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> Mea
         text=True,
     )
     peak = peak_main = 0
+    cpu_seen: dict[tuple[int, str], int] = {}  # (pid, start time): user + system clock ticks
     stop = threading.Event()
+    page = os.sysconf("SC_PAGE_SIZE")
 
     def sample() -> None:
         nonlocal peak, peak_main
         while not stop.is_set():
-            total, main = tree_rss(proc.pid)
-            peak, peak_main = max(peak, total), max(peak_main, main)
+            members = family(proc.pid)
+            # stat fields from the state on: state=0, ppid=1, ..., utime=11, stime=12, starttime=19, rss=21
+            rss = {pid: int(f[21]) * page for pid, f in members.items()}
+            for pid, f in members.items():
+                cpu_seen[(pid, f[19])] = int(f[11]) + int(f[12])
+            peak, peak_main = max(peak, sum(rss.values())), max(peak_main, rss.get(proc.pid, 0))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)
@@ -79,8 +83,7 @@ def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> Mea
     wall = time.perf_counter() - started
     stop.set()
     sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {err[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = sum(cpu_seen.values()) / os.sysconf("SC_CLK_TCK")
     return Measured(wall, cpu, peak, peak_main, out, started_at)
