@@ -275,3 +275,14 @@ def test_cron_like_environment(tmp_path: Path, sample_site: SampleSite) -> None:
 def test_readme_quick_start_config_is_valid() -> None:
     done = run_cli(["config", "check", "--config", str(ROOT / "feeds.yaml")])
     assert done.returncode == 0 and "5 feeds, 4 enabled" in done.stdout
+
+
+def test_a_run_with_nothing_due_does_not_import_the_heavy_libraries() -> None:
+    """Analysis and rendering libraries cost seconds to import; a run that only checks feeds (all 304,
+    week done) must not pay for them, and extraction imports trafilatura in its workers only."""
+    code = (
+        "import sys, briefing.cli.unattended, briefing.pipeline.running, briefing.pipeline.fetching;"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'trafilatura', 'weasyprint') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefing.analysis.text import content_terms, fold, sentences, stem, words
+from briefing.analysis.text import _FOLD_TABLE, content_terms, fold, sentences, stem, words
 
 
 def test_sentences_respect_abbreviations_initials_and_quotes() -> None:
@@ -49,6 +51,29 @@ def test_folding_covers_accents_transliteration_and_punctuation() -> None:
         "1.5",
         "billion",
     ]
+
+
+def _fold_by_definition(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_TABLE))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(codec="utf-8"),
+            st.sampled_from("ÀéîõüçşğıəÇŞĞİƏ“”’—–ʼ"),
+            st.characters(min_codepoint=0x400, max_codepoint=0x4FF),
+            st.characters(min_codepoint=0x300, max_codepoint=0x36F),
+            st.characters(min_codepoint=0x1D165, max_codepoint=0x1D16D),  # astral combining marks
+        ),
+        min_size=41,  # past the per-word cache: the long-text path
+    )
+)
+def test_fast_folding_is_exactly_the_definition(text: str) -> None:
+    """Folding runs through C-level patterns for speed; it must equal the per-character definition."""
+    assert fold(text) == _fold_by_definition(text)
 
 
 def test_stems_group_inflections() -> None:
