@@ -8,7 +8,6 @@ local files). Both publishers' shapes are handled: Joomla/K2 (author as ``email 
 from __future__ import annotations
 
 import calendar
-import codecs
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from typing import Any
 import feedparser
 
 from briefing.errors import FeedError
-from briefing.htmltext import html_to_text, normalise_text
+from briefing.htmltext import decode_by_bom, html_to_text, normalise_text
 from briefing.models import Entry, FeedUpdate
 from briefing.urls import canonical_url
 
@@ -35,14 +34,6 @@ _SAFE_ENTITY = re.compile(rb'<!ENTITY\s+[\w.-]+\s+"[^&%"]*"\s*>')
 _FUTURE_SLACK = timedelta(minutes=10)
 
 
-# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 _DECLARED_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 
 
@@ -53,11 +44,10 @@ def _by_bom(body: bytes) -> bytes | None:
     believe a declaration that contradicts it and fail, so the body is decoded here and the declaration
     rewritten to match.
     """
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            text = body[len(bom) :].decode(encoding, errors="replace").encode("utf-8")
-            return _DECLARED_ENCODING.sub(rb"\1\2utf-8\2", text, count=1)
-    return None
+    text = decode_by_bom(body)
+    if text is None:
+        return None
+    return _DECLARED_ENCODING.sub(rb"\1\2utf-8\2", text.encode("utf-8"), count=1)
 
 
 def parse_feed(

@@ -12,6 +12,7 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
+# UTF-32 LE before UTF-16 LE: its mark begins with the UTF-16 LE one.
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -89,6 +90,15 @@ _WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _HTML_WS = re.compile(r"[\s\u00a0\u200b]+")
 
 
+def decode_by_bom(body: bytes) -> str | None:
+    """The text of a body that starts with a byte order mark (which outranks any declared charset),
+    else None."""
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(encoding, errors="replace")
+    return None
+
+
 def decode_html(body: bytes, content_type: str = "") -> str:
     """Decode an HTML page to text.
 
@@ -97,9 +107,9 @@ def decode_html(body: bytes, content_type: str = "") -> str:
     failed), then windows-1252, the usual truth behind a wrong label. Never raises: undecodable bytes
     become U+FFFD.
     """
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom) :].decode(encoding, errors="replace")
+    by_bom = decode_by_bom(body)
+    if by_bom is not None:
+        return by_bom
     declared = _declared_charset(body, content_type)
     if declared and declared.startswith(("utf-16", "utf-32")):
         return _decode(body, declared)
