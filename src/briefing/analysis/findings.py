@@ -48,7 +48,7 @@ def analyse(
         return Analysis([], list(stories))
     texts = [_full_text(a) for a in articles]
     queries = index.queries(texts)  # vectorised once, for duplicates and nearest documents
-    primary = _duplicates(articles, queries, params.duplicate_similarity, index)
+    primary = _duplicates(articles, queries, params.duplicate_similarity)
     kept = [i for i in range(len(articles)) if primary[i] == i]
     bodies = [sentences(_body(articles[i])) for i in kept]
     scored = score_documents(
@@ -107,9 +107,7 @@ def _body(a: Article) -> str:
     return a.text or a.feed_text
 
 
-def _duplicates(
-    articles: Sequence[Article], queries: Queries, threshold: float, index: BaselineIndex
-) -> list[int]:
+def _duplicates(articles: Sequence[Article], queries: Queries, threshold: float) -> list[int]:
     """For each article, the index of the copy kept for its story (itself when it is the best copy)."""
     n = len(articles)
     parent = list(range(n))
@@ -120,7 +118,7 @@ def _duplicates(
             i = parent[i]
         return i
 
-    sims = pairwise_similarities(index, queries)
+    sims = pairwise_similarities(queries)
     for i in range(n):
         for j in range(i + 1, n):
             same_page = articles[i].canonical_url and articles[i].canonical_url == articles[j].canonical_url

@@ -45,12 +45,11 @@ def similarities(index: BaselineIndex, texts: Sequence[str] | Queries) -> np.nda
     return index.similarities(texts, SPECIFICS_WEIGHT)
 
 
-def pairwise_similarities(index: BaselineIndex, texts: Sequence[str] | Queries) -> np.ndarray:
+def pairwise_similarities(queries: Queries) -> np.ndarray:
     """Similarity between the texts themselves, weighted like the baseline (for duplicates)."""
-    if not len(texts):
+    if not len(queries):
         return np.zeros((0, 0), dtype=np.float32)
-    q = texts if isinstance(texts, Queries) else index.queries(texts)
-    terms, specifics = q.terms, q.specifics
+    terms, specifics = queries.terms, queries.specifics
     blended = (1 - SPECIFICS_WEIGHT) * (terms @ terms.T).toarray() + SPECIFICS_WEIGHT * (
         specifics @ specifics.T
     ).toarray()
