@@ -80,14 +80,11 @@ def product(config: Path, trace: Path | None = None) -> Measured:
 
 
 def steps(trace: Path, started: float, wall: float) -> dict[str, float]:
-    """Seconds per step of the main process, from its trace points."""
+    """Seconds per step of the run, from its trace points."""
     points: list[tuple[float, str]] = []
-    main_pid = None
     for line in trace.read_text(encoding="utf-8").splitlines():
-        pid, when, point, *_ = line.split(" ", 3)
-        if point == "migration":
-            main_pid = main_pid or pid
-        if pid == main_pid or point != "extract":
+        _, when, point, *_ = line.split(" ", 3)
+        if point != "extract":  # the one point the extraction workers reach
             points.append((float(when) - started, point))
     fetched = max(t for t, p in points if p in ("after_commit", "after_extraction"))
     analysed = max(t for t, p in points if p == "after_analysis")
