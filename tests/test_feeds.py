@@ -125,6 +125,42 @@ def test_text_fields_with_markup_stay_literal() -> None:
     assert update.version == "atom10"
 
 
+def test_a_reference_to_no_character_costs_one_character_not_the_feed() -> None:
+    # feedparser's loose parser calls chr() on these unguarded: one bad item used to lose the whole feed
+    refs = "&#xD800; &#1114112; &#99999999999999999999999; &#x0000000000000041;"
+    update = parse(
+        rss(
+            f"<item><title>Bad {refs}</title><link>{BASE}/a</link>"
+            f"<description><![CDATA[<p>Body {refs}</p>]]></description></item>"
+            f"<item><title>Good</title><link>{BASE}/b</link><description>Fine.</description></item>"
+        )
+    )
+    bad, good = sorted(update.entries, key=lambda e: e.title)
+    assert bad.title == "Bad \ufffd \ufffd \ufffd A" and bad.text == "Body \ufffd \ufffd \ufffd A"
+    assert good.title == "Good" and good.text == "Fine."
+
+
+def test_controls_and_bidi_overrides_never_reach_what_is_stored() -> None:
+    # Terminal escapes would reach `briefing articles`; a right-to-left override would make a quote
+    # read backwards in the brief; XML 1.0 cannot carry C0 controls in the reports' Atom feed.
+    update = parse(
+        rss(
+            "<item><title>Red&#x1b;[31m alert &#x202E;desrever&#x202C; bell&#x7; &#xFFFE;end</title>"
+            f"<link>{BASE}/a&#x1b;[2J b&#x202E;c</link>"
+            "<author>editor@example.org (Evil&#x1b;]0;owned&#x7; Name)</author>"
+            "<category>c&#x7;at</category>"
+            "<description><![CDATA[<p>Text&#x8; with a back&#x7f;space</p>"
+            "<p>Second&#x2066; isolate</p>]]></description></item>"
+        )
+    )
+    e = update.entries[0]
+    assert e.title == "Red[31m alert desrever bell end"
+    assert e.text == "Text with a backspace\n\nSecond isolate"
+    assert e.authors == ("Evil]0;owned Name",) and e.categories == ("cat",)
+    assert e.url == f"{BASE}/a%1B[2J%20b%E2%80%AEc"
+    assert e.canonical_url.startswith("https://example-publisher.org/a%1B")
+
+
 def test_entry_links_are_kept_as_given_for_the_policy_to_refuse() -> None:
     update = parse(rss("<item><title>x</title><link>javascript:alert(1)</link></item>"))
     assert update.entries[0].url == "javascript:alert(1)"

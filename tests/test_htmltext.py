@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import unicodedata
 
-from briefing.htmltext import decode_html, html_to_text, normalise_text
+from hypothesis import given
+from hypothesis import strategies as st
+
+from briefing.htmltext import clean_line, clean_text, decode_html, html_to_text, normalise_text
 
 TEXT = "Türkiye’s “Middle Corridor” — naïve café"
 
@@ -64,3 +68,44 @@ def test_deep_nesting_does_not_exhaust_the_stack() -> None:
 
 def test_normalise_text_keeps_paragraphs() -> None:
     assert normalise_text("  a  b \r\n\r\n\r\n c\n d ") == "a b\n\nc\nd"
+
+
+_BIDI_CONTROLS = {"LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI"}
+
+
+def never_text(c: str) -> bool:
+    """The definition `clean_text` implements, from the Unicode database rather than code-point ranges."""
+    code = ord(c)
+    return (
+        (unicodedata.category(c) == "Cc" and c not in "\t\n\x0b\x0c\r\x85")
+        or unicodedata.category(c) == "Cs"
+        or unicodedata.bidirectional(c) in _BIDI_CONTROLS
+        or 0xFDD0 <= code <= 0xFDEF
+        or code & 0xFFFE == 0xFFFE
+    )
+
+
+# Every character near a boundary of what clean_text drops; hypothesis alone seldom draws them.
+EDGES = [
+    chr(c)
+    for lo, hi in (
+        (0x00, 0xBF),
+        (0x2000, 0x206F),
+        (0xD7FF, 0xD801),
+        (0xDBFF, 0xDC00),
+        (0xDFFF, 0xE000),
+        (0xFDCF, 0xFDF0),
+        (0xFFFC, 0xFFFF),
+        *((plane << 16 | 0xFFFD, (plane << 16 | 0xFFFF) + 1) for plane in range(1, 17)),
+    )
+    for c in range(lo, min(hi, 0x10FFFF) + 1)
+]
+
+
+# Every edge character in every example, in a random order, around random text.
+@given(st.permutations(EDGES), st.text(), st.text())
+def test_clean_text_drops_exactly_what_is_never_text(edges: list[str], before: str, after: str) -> None:
+    text = before + "".join(edges) + after
+    assert clean_text(text) == "".join(c for c in text if not never_text(c))
+    for out in (normalise_text(text), html_to_text(text), clean_line(text)):
+        assert not any(never_text(c) for c in out), repr(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from briefing.errors import ExtractError
-from briefing.htmltext import decode_html, normalise_text, parse_page
+from briefing.htmltext import clean_line, decode_html, normalise_text, parse_page
 from briefing.models import ExtractedPage, ExtractionOutcome
 from briefing.testing_hooks import crash_point
 
@@ -65,7 +65,7 @@ def extract_page(body: bytes, content_type: str, url: str) -> ExtractedPage | No
         return None
     title = normalise_text(data.get("title") or "")
     text = _paragraphs(data["text"], title)
-    authors = tuple(a.strip() for a in re.split(r";|\band\b", data.get("author") or "") if a.strip())
+    authors = tuple(n for a in re.split(r";|\band\b", data.get("author") or "") if (n := clean_line(a)))
     return ExtractedPage(
         text=text,
         title=title,

@@ -16,9 +16,9 @@ from typing import Any
 import feedparser
 
 from briefing.errors import FeedError
-from briefing.htmltext import decode_by_bom, html_to_text, normalise_text
+from briefing.htmltext import clean_line, decode_by_bom, html_to_text, normalise_text
 from briefing.models import Entry, FeedUpdate
-from briefing.urls import canonical_url
+from briefing.urls import canonical_url, clean_link
 
 # Bozo causes that mean "the server mislabelled the encoding or type", not "the XML is broken".
 _HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
@@ -30,6 +30,7 @@ _ITEM_START = re.compile(rb"<(?:item|entry)[\s>]")
 _ITEM_END = re.compile(rb"</(?:item|entry)\s*>")
 _ENTITY_DECL = re.compile(rb"<!ENTITY[^>]*>")
 _SAFE_ENTITY = re.compile(rb'<!ENTITY\s+[\w.-]+\s+"[^&%"]*"\s*>')
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 # A date this far ahead of our clock is a broken feed clock, not a scheduled post.
 _FUTURE_SLACK = timedelta(minutes=10)
 
@@ -69,7 +70,7 @@ def parse_feed(
     stripped = body.lstrip(b" \t\r\n")
     if stripped.startswith(b"<?xml"):
         body = stripped
-    body = _defuse_entities(body)
+    body = _defuse_char_refs(_defuse_entities(body))
     body, total_items = _first_items(body, max(4 * max_entries, 100))
     headers = {"content-location": url}
     if recoded is None and "charset" in content_type.lower():
@@ -135,7 +136,7 @@ def _entries(raw_entries: list[Any], feed_url: str, now: datetime) -> list[Entry
     out: list[Entry] = []
     guid_links: dict[str, str] = {}
     for raw in raw_entries:
-        url = (raw.get("link") or "").strip()
+        url = clean_link(raw.get("link") or "")
         canonical = canonical_url(url)
         title = _plain(raw.get("title_detail"), raw.get("title", ""))
         text = _entry_text(raw)
@@ -155,7 +156,9 @@ def _entries(raw_entries: list[Any], feed_url: str, now: datetime) -> list[Entry
                 canonical_url=canonical,
                 title=title,
                 authors=_authors(raw),
-                categories=tuple(t.get("term", "").strip() for t in raw.get("tags") or [] if t.get("term")),
+                categories=tuple(
+                    term for t in raw.get("tags") or [] if (term := clean_line(t.get("term") or ""))
+                ),
                 published=_date(raw, now),
                 text=text,
                 content_hash=content_hash,
@@ -174,6 +177,23 @@ def _defuse_entities(body: bytes) -> bytes:
     if b"<!ENTITY" not in body:
         return body
     return _ENTITY_DECL.sub(lambda m: m.group(0) if _SAFE_ENTITY.fullmatch(m.group(0)) else b"", body)
+
+
+def _defuse_char_refs(body: bytes) -> bytes:
+    """Replace character references to no character (a surrogate, past U+10FFFF) by U+FFFD.
+
+    feedparser's loose parser calls chr() on them unguarded, and one such reference in one item would
+    lose the whole feed. U+FFFD is what an HTML parser makes of them.
+    """
+    if b"&#" not in body:
+        return body
+
+    def replace(m: re.Match[bytes]) -> bytes:
+        digits = (m.group(1) or m.group(2)).lstrip(b"0")
+        code = 0x110000 if len(digits) > 8 else int(digits or b"0", 16 if m.group(1) else 10)
+        return b"&#xFFFD;" if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF else m.group(0)
+
+    return _CHAR_REF.sub(replace, body)
 
 
 def entry_key(guid: str | None, canonical: str, content_hash: str) -> str:
@@ -208,13 +228,13 @@ def _plain(detail: Any, fallback: str) -> str:
 def _authors(raw: Any) -> tuple[str, ...]:
     names: list[str] = []
     for a in raw.get("authors") or []:
-        name = (a.get("name") or "").strip()
+        name = clean_line(a.get("name") or "")
         if name and "@" not in name and name not in names:
             names.append(name)
     if not names and raw.get("author"):
         # "email (Name)" that feedparser could not split, or a bare name
         m = re.search(r"\(([^()]+)\)\s*$", raw["author"])
-        name = (m.group(1) if m else raw["author"]).strip()
+        name = clean_line(m.group(1) if m else raw["author"])
         if name and "@" not in name:
             names.append(name)
     return tuple(names)

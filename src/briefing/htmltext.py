@@ -88,6 +88,14 @@ _SKIP = frozenset(
 _PAGE_FURNITURE = frozenset("nav header footer aside form".split())
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _HTML_WS = re.compile(r"[\s\u00a0\u200b]+")
+# Never text: controls other than whitespace (terminal escape sequences among them), surrogates,
+# noncharacters, and the bidi embeddings, overrides and isolates that can make a quote display
+# differently from its source (the "Trojan Source" trick, CVE-2021-42574).
+_ASTRAL_NONCHARACTERS = "".join(chr(plane << 16 | low) for plane in range(1, 17) for low in (0xFFFE, 0xFFFF))
+_NOT_TEXT = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+    "\ufdd0-\ufdef\ufffe\uffff" + _ASTRAL_NONCHARACTERS + "]"
+)
 
 
 def decode_by_bom(body: bytes) -> str | None:
@@ -198,7 +206,7 @@ def html_to_text(markup: str, drop_classes: frozenset[str] = frozenset(), page: 
     current: list[str] = []
 
     def flush() -> None:
-        text = _HTML_WS.sub(" ", "".join(current)).strip()
+        text = _HTML_WS.sub(" ", clean_text("".join(current))).strip()
         if text:
             paragraphs.append(text)
         current.clear()
@@ -226,8 +234,19 @@ def html_to_text(markup: str, drop_classes: frozenset[str] = frozenset(), page: 
     return "\n\n".join(paragraphs)
 
 
+def clean_text(text: str) -> str:
+    """`text` without the characters that are never text (controls, bidi overrides, noncharacters)."""
+    return _NOT_TEXT.sub("", text)
+
+
+def clean_line(text: str) -> str:
+    """`clean_text` on one line, with runs of whitespace collapsed: names, categories."""
+    return " ".join(clean_text(text).split())
+
+
 def normalise_text(text: str) -> str:
-    """Collapse runs of spaces inside lines and blank lines between paragraphs."""
+    """Collapse runs of spaces inside lines and blank lines between paragraphs; drop what is not text."""
+    text = clean_text(text)
     lines = [_WS.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     out: list[str] = []
     blank = False

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the click; dropping them cannot change the page.
 _TRACKING_PARAMS = frozenset(
@@ -23,6 +24,16 @@ _TRACKING_PARAMS = frozenset(
         "sr_share",
     }
 )
+
+
+# Characters a link may not carry as they are: controls, spaces, bidi controls (RFC 3987 section 4.1).
+_UNSAFE_IN_LINK = re.compile("[\x00-\x20\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_link(url: str) -> str:
+    """A link from a feed with surrounding whitespace dropped and the characters above percent-encoded,
+    as browsers do: it points to the same place, and a terminal or log that shows it shows only text."""
+    return _UNSAFE_IN_LINK.sub(lambda m: quote(m.group(0), safe=""), url.strip())
 
 
 def is_http_url(url: str | None) -> bool:
