@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from briefing.errors import ConfigError
+from briefing.htmltext import clean_line
 from briefing.models import FeedSource
-from briefing.urls import is_http_url
+from briefing.urls import clean_link, is_http_url
 
 
 @dataclass(frozen=True)
@@ -30,19 +31,19 @@ def read_opml(data: bytes, source: str) -> list[OpmlFeed]:
         raise ConfigError(source, [f"not a valid OPML file: {e}"]) from None
     if root.tag.lower() != "opml" or root.find("body") is None:
         raise ConfigError(source, ["not an OPML file (no <opml><body>)"])
-    out: list[OpmlFeed] = []
-
-    def walk(node: ET.Element, category: str) -> None:
-        for child in node.findall("outline"):
-            url = (child.get("xmlUrl") or child.get("xmlurl") or "").strip()
-            title = (child.get("title") or child.get("text") or "").strip()
-            if url:
-                out.append(OpmlFeed(title or url, url, category))
-            walk(child, title if not url else category)
-
     body = root.find("body")
     assert body is not None
-    walk(body, "")
+    out: list[OpmlFeed] = []
+    # Depth first in document order, without recursion: a file nested 100,000 deep is only a file.
+    stack: list[tuple[ET.Element, str]] = [(o, "") for o in reversed(body.findall("outline"))]
+    while stack:
+        outline, category = stack.pop()
+        url = clean_link(outline.get("xmlUrl") or outline.get("xmlurl") or "")
+        title = clean_line(outline.get("title") or outline.get("text") or "")
+        if url:
+            out.append(OpmlFeed(title or url, url, category))
+        inner = category if url else title
+        stack.extend((o, inner) for o in reversed(outline.findall("outline")))
     return out
 
 
