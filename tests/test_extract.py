@@ -142,6 +142,19 @@ def test_worker_pool_results_and_failures(pool: WorkerPool) -> None:
     assert run(pool, worker_tasks.echo, "still working") == "still working"  # killed workers replaced
 
 
+def test_a_worker_that_dies_before_taking_its_task_fails_that_task_only() -> None:
+    # The worker cannot even receive 64 MB within a 32 MiB limit; pebble then gives up on the whole
+    # pool, and every later task raised RuntimeError (an uncaught traceback in a run).
+    small = WorkerPool(workers=1, timeout=10.0, memory_mb=32)
+    try:
+        with pytest.raises(ExtractError) as info:
+            run(small, worker_tasks.size, b"x" * 64_000_000)
+        assert info.value.status == "crashed"
+        assert [run(small, worker_tasks.size, b"x" * n) for n in (1, 1000)] == [1, 1000]
+    finally:
+        small.close()
+
+
 def test_extract_error_survives_pickling() -> None:
     import pickle
 

@@ -7,11 +7,14 @@ with `BRIEFING_UPDATE_GOLDEN=1 python -m pytest tests/test_render.py` and review
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
 import re
+import struct
 import xml.etree.ElementTree as ET
+import zlib
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -200,6 +203,29 @@ def test_a_render_that_cannot_finish_is_an_error_not_a_hang() -> None:
     nested = "<div>" * 20000 + "deep" + "</div>" * 20000
     with pytest.raises(RenderError):
         render_pdf(nested, "A4", timeout=3, memory_mb=1024)
+
+
+def pixel_bomb(side: int) -> bytes:
+    """A PNG of side x side black pixels: 400 KB that decode to side * side * 3 bytes. Built row by row,
+    so the test itself never holds the decoded image."""
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + 3 * side)
+    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_render_over_its_memory_allowance_is_an_error_not_a_machine_eater() -> None:
+    # Our templates carry text only, so this needs a hand-made document: a data: image (the one kind of
+    # URL the fetcher allows) that decodes to 432 MB, rendered with a 512 MiB address-space limit.
+    bomb = base64.b64encode(pixel_bomb(12_000)).decode()
+    html = f'<p>Before the image.</p><img src="data:image/png;base64,{bomb}" style="width: 5cm">'
+    with pytest.raises(RenderError, match="memory"):
+        render_pdf(html, "A4", timeout=60, memory_mb=512)
 
 
 def test_reports_folder_files_are_readable_and_failures_name_the_file(tmp_path: Path) -> None:

@@ -61,23 +61,46 @@ class WorkerPool:
 
     def __init__(self, workers: int, timeout: float, memory_mb: int) -> None:
         self.timeout = timeout
+        self._workers = max(1, workers)
+        self._memory_bytes = memory_mb * 1024 * 1024
+        self._pool = self._start()
+
+    def _start(self) -> pebble.ProcessPool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
-        self._pool = pebble.ProcessPool(
-            max_workers=max(1, workers),
+        return pebble.ProcessPool(
+            max_workers=self._workers,
             initializer=_worker_init,
-            initargs=(memory_mb * 1024 * 1024,),
+            initargs=(self._memory_bytes,),
             context=context,
         )
 
+    def _replace(self, broken: pebble.ProcessPool) -> pebble.ProcessPool:
+        """A fresh pool in place of `broken` (once, however many tasks saw it break)."""
+        if self._pool is broken:
+            broken.stop()  # type: ignore[no-untyped-call]
+            self._pool = self._start()
+        return self._pool
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        future = self._pool.schedule(_guarded, args=(fn, *args), timeout=self.timeout)
+        pool = self._pool
+        try:
+            future = pool.schedule(_guarded, args=(fn, *args), timeout=self.timeout)
+        except RuntimeError:  # pebble's pool broke on an earlier task
+            pool = self._replace(pool)
+            future = pool.schedule(_guarded, args=(fn, *args), timeout=self.timeout)
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
             raise ExtractError("timeout", f"worker stopped after {self.timeout:g} s") from None
         except pebble.ProcessExpired as e:
             raise ExtractError("crashed", f"worker process died (exit status {e.exitcode})") from None
+        except RuntimeError:
+            # BrokenProcessPool: a worker died before it could take its task (for example out of
+            # memory while receiving it) and pebble gave up on the whole pool. Only this task fails;
+            # the next gets a new pool.
+            self._replace(pool)
+            raise ExtractError("crashed", "worker process died before it could start the task") from None
 
     def close(self) -> None:
         """Stop the workers (killing any still busy) and wait for them."""
