@@ -7,6 +7,8 @@ stored result or a recorded per-feed error, never an exception. Skipped when ../
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import json
 import re
 import sqlite3
 from collections import Counter
@@ -14,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from briefing.models import Brief
 from briefing.pipeline import fetch
+from briefing.render import render_html
 from briefing.samples.server import LoopbackServer, Reply
 from conftest import FIXTURES, FakeClock, needs_fixtures, write_config
+from test_render import elements, golden_brief
 
 CORPUS = FIXTURES / "feedparser-corpus" / "tests"
 
@@ -82,8 +87,53 @@ def test_every_corpus_file_ends_as_a_result_or_a_recorded_error(tmp_path: Path) 
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = c.execute("SELECT count(*) FROM articles").fetchone()[0]
         scripts = c.execute("SELECT count(*) FROM articles WHERE text LIKE '%<script%'").fetchone()[0]
+        sanitize = c.execute(
+            "SELECT a.title, a.url, a.text, a.feed_authors, a.categories FROM articles a"
+            " JOIN feeds f ON f.id = a.feed_id WHERE f.name LIKE 'wellformed/sanitize/%' ORDER BY a.id"
+        ).fetchall()
     print(
         f"\nfeedparser corpus: {len(files)} files, {dict(statuses)}, errors {dict(errors)}, "
         f"{stored} entries stored, {scripts} with literal '<script' text"
     )
     assert stored > 1000
+    # B11: every entry of the sanitize suite, through to the brief, adds no element or attribute.
+    assert len(sanitize) > 500
+    plain = [("Plain title", "https://example.org/a", "Plain text.", '["A"]', '["b"]')] * 3
+    allowed: dict[str, set[str]] = {}
+    styles = set()
+    for tag, attrs in elements(render_html(brief_of(plain))):
+        allowed.setdefault(tag, set()).update(attrs)
+        styles.add(attrs.get("style"))
+    html = render_html(brief_of(sanitize))
+    for tag, attrs in elements(html):
+        assert set(attrs) <= allowed.get(tag, set()), (tag, attrs)
+        assert attrs.get("style") in styles, (tag, attrs)
+        for name in ("href", "src"):
+            value = (attrs.get(name) or "").strip().lower()
+            assert not value or value.startswith(("http://", "https://", "#")), (tag, name, value)
+    print(f"{len(sanitize)} sanitize-suite entries rendered into one brief: no element or attribute added")
+
+
+def brief_of(rows: list[tuple[str, str, str, str, str]]) -> Brief:
+    """The golden brief with its first story's entries replaced by `rows` (title, url, text, authors and
+    categories as stored), every string of theirs in a place the template shows."""
+    brief = golden_brief()
+    section = brief.sections[0]
+    story = section.stories[0]
+    template = story.entries[0]
+    entries = []
+    for title, url, text, authors, categories in rows:
+        quote = dataclasses.replace(template.new_sentences[0], text=text[:400] or title)
+        entries.append(
+            dataclasses.replace(
+                template,
+                title=title,
+                url=url,
+                authors=tuple(json.loads(authors)),
+                key_terms=tuple(json.loads(categories)),
+                new_sentences=(quote,),
+                summary=(quote,),
+            )
+        )
+    story = dataclasses.replace(story, entries=tuple(entries), label=rows[0][0])
+    return dataclasses.replace(brief, sections=(dataclasses.replace(section, stories=(story,)),))
