@@ -297,3 +297,40 @@ def test_an_article_without_text_waits_in_the_appendix_and_is_analysed_once_it_h
     second = report(config, period, formats=("json",), refresh=True, clock=clock).brief
     assert water.title in [e.title for s in second.sections for e in s.entries]
     assert not [d for d in second.dropped if d.title == water.title]
+
+
+def test_one_hostile_item_cannot_fill_the_brief(
+    tmp_path: Path, sample_site: SampleSite, clock: FakeClock
+) -> None:
+    # A 5,000-word title, 300 authors and a 30,000-word sentence without a full stop, in an item of
+    # 300 KB (far under the byte cap): it used to put all of it into the brief, whose PDF then took
+    # minutes, past the render deadline, so one item cost the whole week's brief.
+    from briefing.pipeline import fetch
+
+    server = sample_site.server
+    title = " ".join(f"Title{i}" for i in range(5_000))
+    authors = "".join(f"<dc:creator>Author {i}</dc:creator>" for i in range(300))
+    run_on = " ".join(f"Word{i % 997}" for i in range(30_000))
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+        f"<title>H</title><link>{server.base}/</link><item><title>{title}</title>{authors}"
+        f"<link>{server.base}/hostile-item</link><guid>h1</guid>"
+        f"<pubDate>{clock.now:%a, %d %b %Y %H:%M:%S} +0000</pubDate><description>{run_on}</description>"
+        "</item></channel></rss>"
+    )
+    server.route("/hostile-feed", Reply(200, {"Content-Type": "application/rss+xml"}, rss.encode()))
+    feeds = [
+        *site_feeds(sample_site),
+        {"name": "hostile", "url": server.url("/hostile-feed"), "fetch_pages": False},
+    ]
+    config = write_config(tmp_path, feeds)
+    fetch(config, clock=clock)
+    result = report(config, iso_week(2026, 47, "UTC"), formats=("html", "json"), clock=clock)
+    entry = next(
+        e for s in result.brief.sections for st in s.stories for e in st.entries if e.feed == "hostile"
+    )
+    assert len(entry.title) <= 400 and entry.title.endswith("…") and len(entry.authors) == 20
+    quotes = entry.new_sentences + entry.summary
+    assert quotes and all(len(q.text) <= 1000 for q in quotes)
+    html = next(p for p in result.files if p.name == "brief.html")
+    assert html.stat().st_size < 200_000  # the sample brief alone is about 45 KB

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefing.analysis.text import _FOLD_TABLE, content_terms, fold, sentences, stem, words
+from briefing.analysis.text import _FOLD_TABLE, MAX_SENTENCE, content_terms, fold, sentences, stem, words
 
 
 def test_sentences_respect_abbreviations_initials_and_quotes() -> None:
@@ -31,6 +31,25 @@ def test_every_sentence_is_an_exact_slice_of_the_text(text: str) -> None:
     for s in sentences(text):
         assert text[s.start : s.end] == s.text
         assert s.text == s.text.strip() and s.text
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(["word", "x" * 700, " ", "  ", ".", "\n\n", "Z"]), max_size=400).map("".join))
+def test_run_on_sentences_are_cut_into_exact_slices_that_lose_nothing(text: str) -> None:
+    found = sentences(text)
+    covered = set()
+    for s in found:
+        assert text[s.start : s.end] == s.text and len(s.text) <= MAX_SENTENCE
+        covered.update(range(s.start, s.end))
+    assert all(i in covered for i, c in enumerate(text) if c.isalnum())
+
+
+def test_a_hostile_run_on_sentence_is_cut_at_spaces() -> None:
+    text = " ".join(f"word{i}" for i in range(20_000)) + ". Then a real one."
+    found = sentences(text)
+    assert found[-1].text == "Then a real one."
+    assert all(MAX_SENTENCE // 2 <= len(s.text) <= MAX_SENTENCE for s in found[:-2])
+    assert all(text[s.end] == " " for s in found[:-2])  # never inside a word
 
 
 def test_folding_covers_accents_transliteration_and_punctuation() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from briefing.errors import ExtractError
-from briefing.htmltext import clean_line, decode_html, normalise_text, parse_page
+from briefing.htmltext import TITLE_CHARS, clean_labels, decode_html, normalise_text, parse_page, shorten
 from briefing.models import ExtractedPage, ExtractionOutcome
 from briefing.testing_hooks import crash_point
 
@@ -65,10 +65,10 @@ def extract_page(body: bytes, content_type: str, url: str) -> ExtractedPage | No
         return None
     title = normalise_text(data.get("title") or "")
     text = _paragraphs(data["text"], title)
-    authors = tuple(n for a in re.split(r";|\band\b", data.get("author") or "") if (n := clean_line(a)))
+    authors = clean_labels(re.split(r";|\band\b", data.get("author") or ""))
     return ExtractedPage(
         text=text,
-        title=title,
+        title=shorten(title, TITLE_CHARS),
         authors=authors,
         date=data.get("date") or None,
         language=data.get("language") or None,

@@ -16,7 +16,15 @@ from typing import Any
 import feedparser
 
 from briefing.errors import FeedError
-from briefing.htmltext import clean_line, decode_by_bom, html_to_text, normalise_text
+from briefing.htmltext import (
+    TITLE_CHARS,
+    clean_labels,
+    clean_line,
+    decode_by_bom,
+    html_to_text,
+    normalise_text,
+    shorten,
+)
 from briefing.models import Entry, FeedUpdate
 from briefing.urls import canonical_url, clean_link
 
@@ -138,7 +146,7 @@ def _entries(raw_entries: list[Any], feed_url: str, now: datetime) -> list[Entry
     for raw in raw_entries:
         url = clean_link(raw.get("link") or "")
         canonical = canonical_url(url)
-        title = _plain(raw.get("title_detail"), raw.get("title", ""))
+        title = shorten(_plain(raw.get("title_detail"), raw.get("title", "")), TITLE_CHARS)
         text = _entry_text(raw)
         content_hash = _hash(title, text)
         guid = (raw.get("id") or "").strip() or None
@@ -155,10 +163,8 @@ def _entries(raw_entries: list[Any], feed_url: str, now: datetime) -> list[Entry
                 url=url,
                 canonical_url=canonical,
                 title=title,
-                authors=_authors(raw),
-                categories=tuple(
-                    term for t in raw.get("tags") or [] if (term := clean_line(t.get("term") or ""))
-                ),
+                authors=clean_labels(_authors(raw)),
+                categories=clean_labels(t.get("term") or "" for t in raw.get("tags") or []),
                 published=_date(raw, now),
                 text=text,
                 content_hash=content_hash,

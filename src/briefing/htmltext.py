@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -242,6 +243,33 @@ def clean_text(text: str) -> str:
 def clean_line(text: str) -> str:
     """`clean_text` on one line, with runs of whitespace collapsed: names, categories."""
     return " ".join(clean_text(text).split())
+
+
+# Metadata is shown whole in the brief: one hostile item must not fill pages with a title or a byline.
+TITLE_CHARS = 400
+LABEL_CHARS = 120
+LABELS = 20
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a space to at most `limit` characters, with an ellipsis. For metadata (titles,
+    names, categories), never for text that is quoted."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit - 1].rstrip() + "…"
+
+
+def clean_labels(values: Iterable[str]) -> tuple[str, ...]:
+    """Authors or categories: cleaned, each shortened, repeats and empties dropped, at most `LABELS`."""
+    out: list[str] = []
+    for value in values:
+        label = shorten(clean_line(value), LABEL_CHARS)
+        if label and label not in out:
+            out.append(label)
+            if len(out) == LABELS:
+                break
+    return tuple(out)
 
 
 def normalise_text(text: str) -> str:

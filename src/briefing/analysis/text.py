@@ -21,6 +21,9 @@ _ABBREVIATIONS = frozenset(
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+["'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ\d])""")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\w+(?:[-'’.]\w+)*", re.UNICODE)
+# A run-on "sentence" longer than this (a page without punctuation, a hostile feed) is cut into pieces at
+# spaces, so one quote can never fill pages of the brief. Real sentences stay well under it.
+MAX_SENTENCE = 1000
 
 # Latin transliteration of Cyrillic (a practical blend of the common schemes), for folding names.
 _CYRILLIC = dict(
@@ -121,6 +124,13 @@ def _add(out: list[Sentence], text: str, start: int, end: int, paragraph: int) -
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    while end - start > MAX_SENTENCE:
+        cut = text.rfind(" ", start + MAX_SENTENCE // 2, start + MAX_SENTENCE)
+        cut = cut if cut > start else start + MAX_SENTENCE
+        _add(out, text, start, cut, paragraph)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
     if end > start and any(c.isalnum() for c in text[start:end]):
         out.append(Sentence(text[start:end], start, end, len(out), paragraph))
 
