@@ -155,6 +155,27 @@ def test_a_worker_that_dies_before_taking_its_task_fails_that_task_only() -> Non
         small.close()
 
 
+def test_a_worker_that_dies_before_taking_its_task_while_another_works_fails_that_task_only() -> None:
+    # With another task running, pebble does not give up on the pool; depending on timing it may never
+    # start nor time out the task it was sending, so the pool bounds every task by its own deadline too.
+    pool = WorkerPool(workers=2, timeout=4.0, memory_mb=32)
+
+    async def both() -> list[object]:
+        return await asyncio.gather(
+            pool.run(worker_tasks.sleep, 3.0),
+            pool.run(worker_tasks.size, b"x" * 64_000_000),
+            return_exceptions=True,
+        )
+
+    try:
+        slow, big = asyncio.run(both())
+        assert slow == "woke"
+        assert isinstance(big, ExtractError) and big.status == "crashed", big
+        assert run(pool, worker_tasks.size, b"x" * 1000) == 1000
+    finally:
+        pool.close()
+
+
 def test_extract_error_survives_pickling() -> None:
     import pickle
 

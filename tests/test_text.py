@@ -34,13 +34,20 @@ def test_every_sentence_is_an_exact_slice_of_the_text(text: str) -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.sampled_from(["word", "x" * 700, " ", "  ", ".", "\n\n", "Z"]), max_size=400).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(["word", "x" * 700, " ", "  ", ".", "\n\n", "Z", "e\u0301", "\u200c", "\u0301"]),
+        max_size=400,
+    ).map("".join)
+)
 def test_run_on_sentences_are_cut_into_exact_slices_that_lose_nothing(text: str) -> None:
     found = sentences(text)
     covered = set()
     for s in found:
         assert text[s.start : s.end] == s.text and len(s.text) <= MAX_SENTENCE
         covered.update(range(s.start, s.end))
+        if s.end < len(text) and not text[s.end].isspace() and text[s.end - 1].isalnum():
+            assert not unicodedata.combining(text[s.end]), "a letter was split from its accent"
     assert all(i in covered for i, c in enumerate(text) if c.isalnum())
 
 

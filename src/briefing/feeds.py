@@ -108,8 +108,8 @@ def parse_feed(
     kept.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
     return FeedUpdate(
         version=version,
-        title=_plain(feed.get("title_detail"), feed.get("title", "")),
-        link=feed.get("link", "") or "",
+        title=shorten(_plain(feed.get("title_detail"), feed.get("title", "")), TITLE_CHARS),
+        link=clean_link(feed.get("link", "") or ""),
         entries=tuple(kept),
         degraded=degraded,
         dropped_over_limit=max(total_items, len(raw_entries)) - len(kept),

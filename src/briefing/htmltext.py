@@ -87,7 +87,7 @@ _SKIP = frozenset(
     ]
 )
 _PAGE_FURNITURE = frozenset("nav header footer aside form".split())
-_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_WS = re.compile(r"[ \t\r\f\v\x85\u00a0\u200b\u2028\u2029]+")  # line separators inside a line too
 _HTML_WS = re.compile(r"[\s\u00a0\u200b]+")
 # Never text: controls other than whitespace (terminal escape sequences among them), surrogates,
 # noncharacters, and the bidi embeddings, overrides and isolates that can make a quote display

@@ -27,13 +27,15 @@ _TRACKING_PARAMS = frozenset(
 
 
 # Characters a link may not carry as they are: controls, spaces, bidi controls (RFC 3987 section 4.1).
-_UNSAFE_IN_LINK = re.compile("[\x00-\x20\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_LINK = re.compile("[\x00-\x20\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_link(url: str) -> str:
-    """A link from a feed with surrounding whitespace dropped and the characters above percent-encoded,
-    as browsers do: it points to the same place, and a terminal or log that shows it shows only text."""
-    return _UNSAFE_IN_LINK.sub(lambda m: quote(m.group(0), safe=""), url.strip())
+    """A link from a feed as a browser reads it (surrounding whitespace, tabs and line breaks dropped),
+    with the characters above percent-encoded: it points to the same place, and a terminal or log that
+    shows it shows only text."""
+    url = url.strip().replace("\t", "").replace("\n", "").replace("\r", "")
+    return _UNSAFE_IN_LINK.sub(lambda m: quote(m.group(0), safe=""), url)
 
 
 def is_http_url(url: str | None) -> bool:

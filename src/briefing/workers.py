@@ -64,6 +64,7 @@ class WorkerPool:
         self._workers = max(1, workers)
         self._memory_bytes = memory_mb * 1024 * 1024
         self._pool = self._start()
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     def _start(self) -> pebble.ProcessPool:
         context = multiprocessing.get_context("forkserver")
@@ -79,26 +80,50 @@ class WorkerPool:
         """A fresh pool in place of `broken` (once, however many tasks saw it break)."""
         if self._pool is broken:
             broken.stop()  # type: ignore[no-untyped-call]
+            broken.join(timeout=5)
             self._pool = self._start()
         return self._pool
 
+    def _free_worker(self) -> asyncio.Semaphore:
+        """One slot per worker, in the running event loop (tests run one pool under several loops)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self._workers))
+        return self._slots[1]
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        # Tasks wait here, not in pebble's queue: every task handed to pebble starts at once, so the
+        # deadline below can tell a task that never started from one waiting its turn.
+        async with self._free_worker():
+            return await self._run(fn, *args)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         pool = self._pool
         try:
             future = pool.schedule(_guarded, args=(fn, *args), timeout=self.timeout)
         except RuntimeError:  # pebble's pool broke on an earlier task
             pool = self._replace(pool)
             future = pool.schedule(_guarded, args=(fn, *args), timeout=self.timeout)
+        waiting: asyncio.Future[T] = asyncio.wrap_future(future)
         try:
-            return await asyncio.wrap_future(future)
+            done, _ = await asyncio.wait({waiting}, timeout=self.timeout + max(5.0, self.timeout))
+        except asyncio.CancelledError:  # the run's deadline: stop the task too
+            waiting.cancel()
+            raise
+        if not done:
+            # A worker died while receiving the task (for example out of memory) while another was
+            # busy: pebble can then lose the task, neither starting nor timing it out.
+            waiting.cancel()
+            raise ExtractError("crashed", "worker process died before it could start the task")
+        try:
+            return waiting.result()
         except FutureTimeout:
             raise ExtractError("timeout", f"worker stopped after {self.timeout:g} s") from None
         except pebble.ProcessExpired as e:
             raise ExtractError("crashed", f"worker process died (exit status {e.exitcode})") from None
         except RuntimeError:
-            # BrokenProcessPool: a worker died before it could take its task (for example out of
-            # memory while receiving it) and pebble gave up on the whole pool. Only this task fails;
-            # the next gets a new pool.
+            # BrokenProcessPool: the same death with no other task running makes pebble give up on
+            # the whole pool. Only this task was in it (see run); the next gets a new pool.
             self._replace(pool)
             raise ExtractError("crashed", "worker process died before it could start the task") from None
 

@@ -125,14 +125,25 @@ def _add(out: list[Sentence], text: str, start: int, end: int, paragraph: int) -
     while end > start and text[end - 1].isspace():
         end -= 1
     while end - start > MAX_SENTENCE:
-        cut = text.rfind(" ", start + MAX_SENTENCE // 2, start + MAX_SENTENCE)
-        cut = cut if cut > start else start + MAX_SENTENCE
+        cut = _cut(text, start)
         _add(out, text, start, cut, paragraph)
         start = cut
         while start < end and text[start].isspace():
             start += 1
     if end > start and any(c.isalnum() for c in text[start:end]):
         out.append(Sentence(text[start:end], start, end, len(out), paragraph))
+
+
+def _cut(text: str, start: int) -> int:
+    """Where to cut a run-on sentence starting at `start`: the last space in its second half, else
+    before `MAX_SENTENCE`, stepping back over combining marks and joiners so no letter is split."""
+    for i in range(start + MAX_SENTENCE - 1, start + MAX_SENTENCE // 2, -1):
+        if text[i].isspace():
+            return i
+    cut = start + MAX_SENTENCE
+    while cut > start + 1 and (unicodedata.combining(text[cut]) or text[cut] in "\u200c\u200d"):
+        cut -= 1
+    return cut
 
 
 def fold(text: str) -> str:
