@@ -19,7 +19,6 @@ from briefing.errors import FeedError
 from briefing.htmltext import (
     TITLE_CHARS,
     clean_labels,
-    clean_line,
     decode_by_bom,
     html_to_text,
     normalise_text,
@@ -231,19 +230,17 @@ def _plain(detail: Any, fallback: str) -> str:
     return html_to_text(value, drop_classes=_K2_FURNITURE)
 
 
-def _authors(raw: Any) -> tuple[str, ...]:
-    names: list[str] = []
-    for a in raw.get("authors") or []:
-        name = clean_line(a.get("name") or "")
-        if name and "@" not in name and name not in names:
-            names.append(name)
+def _authors(raw: Any) -> list[str]:
+    """The entry's author names as the feed gives them, e-mail addresses left out (`clean_labels`
+    cleans them and drops repeats)."""
+    names = [n for a in raw.get("authors") or [] if (n := a.get("name") or "").strip() and "@" not in n]
     if not names and raw.get("author"):
         # "email (Name)" that feedparser could not split, or a bare name
         m = re.search(r"\(([^()]+)\)\s*$", raw["author"])
-        name = clean_line(m.group(1) if m else raw["author"])
-        if name and "@" not in name:
+        name = m.group(1) if m else raw["author"]
+        if name.strip() and "@" not in name:
             names.append(name)
-    return tuple(names)
+    return names
 
 
 def _date(raw: Any, now: datetime) -> datetime | None:
