@@ -180,7 +180,7 @@ class BaselineIndex:
     def postings(self, which: str) -> sp.csr_matrix:
         """The weighted matrix by feature (rows: features, columns: documents), rarer features only."""
         if which not in self._postings:
-            self._postings[which] = _rare_part(self.weighted(which), len(self)).T.tocsr()
+            self._postings[which] = _postings_of(self.weighted(which), len(self))
         return self._postings[which]
 
     def queries(self, texts: Sequence[str]) -> Queries:
@@ -270,10 +270,8 @@ class BaselineIndex:
             self._weighted.pop(which)
             self._postings.pop(which, None)
             self._release(which)
-            rare = _rare_part(weighted, len(self))
+            postings = _postings_of(weighted, len(self))
             del weighted
-            postings = rare.T.tocsr()
-            del rare
             _save_csr(folder, f"{stem}.postings", postings)
             shapes[which] = [postings.nnz]
             del postings
@@ -387,12 +385,13 @@ def _load_csr(folder: Path, stem: str, shape: tuple[int, int]) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
 
 
-def _rare_part(weighted: sp.csr_matrix, documents: int) -> sp.csr_matrix:
-    """The weighted rows without the features found in more than COMMON_SHARE of the documents
-    (transposed, they are the postings: feature -> documents)."""
+def _postings_of(weighted: sp.csr_matrix, documents: int) -> sp.csr_matrix:
+    """The postings (rows: features, columns: documents) of the features found in at most COMMON_SHARE
+    of the documents."""
     df = np.bincount(weighted.indices, minlength=weighted.shape[1])
     limit = max(MIN_POSTING_LIMIT, int(COMMON_SHARE * documents))
-    return _keep_entries(weighted, df[weighted.indices] <= limit)  # before transposing: a smaller copy
+    rare = _keep_entries(weighted, df[weighted.indices] <= limit)  # before transposing: a smaller copy
+    return rare.T.tocsr()
 
 
 def _keep_entries(matrix: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
