@@ -23,6 +23,7 @@ from briefing.errors import BriefingError, ExtractError
 T = TypeVar("T")
 
 _PRELOAD = ["briefing.extract", "briefing.feeds", "trafilatura"]  # imported once, by the forkserver
+_NEVER_STARTED = "worker process died before it could start the task"
 
 
 def _worker_init(memory_bytes: int) -> None:
@@ -114,7 +115,7 @@ class WorkerPool:
             # A worker died while receiving the task (for example out of memory) while another was
             # busy: pebble can then lose the task, neither starting nor timing it out.
             waiting.cancel()
-            raise ExtractError("crashed", "worker process died before it could start the task")
+            raise ExtractError("crashed", _NEVER_STARTED)
         try:
             return waiting.result()
         except FutureTimeout:
@@ -125,7 +126,7 @@ class WorkerPool:
             # BrokenProcessPool: the same death with no other task running makes pebble give up on
             # the whole pool. Only this task was in it (see run); the next gets a new pool.
             self._replace(pool)
-            raise ExtractError("crashed", "worker process died before it could start the task") from None
+            raise ExtractError("crashed", _NEVER_STARTED) from None
 
     def close(self) -> None:
         """Stop the workers (killing any still busy) and wait for them."""

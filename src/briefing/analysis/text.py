@@ -21,8 +21,9 @@ _ABBREVIATIONS = frozenset(
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+["'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ\d])""")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\w+(?:[-'’.]\w+)*", re.UNICODE)
-# A run-on "sentence" longer than this (a page without punctuation, a hostile feed) is cut into pieces at
-# spaces, so one quote can never fill pages of the brief. Real sentences stay well under it.
+# A run-on "sentence" longer than this (a page without punctuation, a hostile feed) is cut into pieces,
+# at spaces where it has any (see _cut), so one quote can never fill pages of the brief. Real sentences
+# stay well under it.
 MAX_SENTENCE = 1000
 
 # Latin transliteration of Cyrillic (a practical blend of the common schemes), for folding names.

@@ -124,6 +124,7 @@ def article_text(rng: random.Random, paragraphs: int) -> tuple[str, ...]:
 
 
 PAGE_BYTES = (50_000, 300_000)  # what the pages of the two publishers weigh, furniture included
+_FURNITURE_SIZES = 32
 
 
 _ICON = (
@@ -198,10 +199,10 @@ def build_site(
     rng = random.Random(seed)
     urls: list[str] = []
     page_bytes = 0
-    # Furniture in 32 sizes spread over the range, each page taking the one nearest its drawn weight:
+    # Furniture in a few sizes spread over the range, each page taking the one nearest its drawn weight:
     # drawing every page's own would cost more than the benchmarks it serves.
     low, high = PAGE_BYTES
-    sizes = [low + (high - low) * k // 31 for k in range(32)]
+    sizes = [low + (high - low) * k // (_FURNITURE_SIZES - 1) for k in range(_FURNITURE_SIZES)]
     variants = [site_furniture(rng, size) for size in sizes] if furniture else []
     for f in range(feeds):
         k2 = f % 2 == 0
@@ -228,7 +229,7 @@ def build_site(
             body = k2_page(server.base, a, "Sample Section") if k2 else ac_page(server.base, a)
             if furniture:
                 wanted = rng.randint(low, high) - len(body)
-                head, top, bottom = variants[min(range(32), key=lambda k: abs(sizes[k] - wanted))]
+                head, top, bottom = variants[min(range(len(sizes)), key=lambda k: abs(sizes[k] - wanted))]
                 body = body.replace(b"</head>", head + b"</head>", 1)
                 opened = body.index(b">", body.index(b"<body")) + 1
                 body = body[:opened] + top + body[opened:].replace(b"</body>", bottom + b"</body>", 1)
