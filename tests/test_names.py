@@ -21,7 +21,7 @@ def test_names_titles_demonyms_and_sentence_starts() -> None:
     found = names(text)
     assert ("Nikol Pashinyan", "person") in found
     assert ("Ilham Aliyev", "person") in found
-    assert ("Abu Dhabi", "name") in found
+    assert ("Abu Dhabi", "place") in found
     assert ("Collective Security Treaty Organization", "organisation") in found
     assert ("Rosatom", "organisation") in found and ("Eurasian Development Bank", "organisation") in found
     assert not {n for n, _ in found} & {

@@ -9,15 +9,18 @@ Deterministic: the same articles and baseline give the same findings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from briefing.analysis import semantic
 from briefing.analysis.index import BaselineIndex, Queries
+from briefing.analysis.linking import Linking, VectorCache, link
 from briefing.analysis.names import extract_names, name_key
 from briefing.analysis.novelty import Context, SentenceFeatures, column, pairwise_similarities
 from briefing.analysis.params import DEFAULTS, Params
-from briefing.analysis.scoring import DocumentScore, score_documents
+from briefing.analysis.scoring import LEAD_WINDOW, DocumentScore, is_restatement, quote_rank, score_documents
 from briefing.analysis.stories import Story, StoryTracker
 from briefing.analysis.summary import key_terms, summary
 from briefing.analysis.text import Sentence, content_terms, sentences
@@ -31,6 +34,8 @@ CONTRAST_SIMILARITY = 0.3  # a known sentence shown for contrast must be at leas
 class Analysis:
     findings: list[Finding]
     stories: list[Story]
+    method: str = "lexical"  # "semantic" when the sentence-embedding model took part
+    method_detail: str = ""  # the model used, or why it was not
 
 
 def analyse(
@@ -41,19 +46,35 @@ def analyse(
     stories: Sequence[Story] = (),
     all_sentences: bool = False,
     params: Params = DEFAULTS,
+    vectors: VectorCache | None = None,
+    use_model: bool = True,
 ) -> Analysis:
-    """Findings for `articles` (in their order) against the baseline `index`, and the updated stories."""
+    """Findings for `articles` (in their order) against the baseline `index`, and the updated stories.
+
+    The sentence-embedding model is used when it loads (`use_model`); `vectors` keeps the baseline's
+    vectors between runs. Without the model the analysis is lexical, and `Analysis.method` says so."""
     articles = list(articles)
+    embedder = semantic.load() if use_model and articles else None
+    model = semantic.status() if use_model and articles else semantic.Status(False, "not requested")
+    method = "semantic" if embedder is not None else "lexical"
     if not articles:
-        return Analysis([], list(stories))
+        return Analysis([], list(stories), method, model.detail)
     texts = [_full_text(a) for a in articles]
     queries = index.queries(texts)  # vectorised once, for duplicates and nearest documents
-    primary = _duplicates(articles, queries, params.duplicate_similarity)
+    linking = link(embedder, index.docs, texts, vectors) if embedder is not None else None
+    primary = _duplicates(articles, queries, params, linking)
     kept = [i for i in range(len(articles)) if primary[i] == i]
     bodies = [sentences(_body(articles[i])) for i in kept]
     scored = score_documents(
-        index, [texts[i] for i in kept], spans=bodies, params=params, queries=queries.rows(kept)
+        index,
+        [texts[i] for i in kept],
+        spans=bodies,
+        params=params,
+        queries=queries.rows(kept),
+        linking=linking.rows(kept) if linking is not None else None,
     )
+    if vectors is not None:
+        vectors.save()
     scores = dict(zip(kept, scored, strict=True))
     tracker = _tracker(index, params, stories)
     story_by_id = _follow(tracker, [articles[i] for i in kept])
@@ -68,7 +89,7 @@ def analyse(
         findings.append(
             _finding(index, article, scores[i], copies, story_of[i], topics, all_sentences, params)
         )
-    return Analysis(findings, tracker.stories)
+    return Analysis(findings, tracker.stories, method, model.detail)
 
 
 def trace_stories(
@@ -107,8 +128,14 @@ def _body(a: Article) -> str:
     return a.text or a.feed_text
 
 
-def _duplicates(articles: Sequence[Article], queries: Queries, threshold: float) -> list[int]:
-    """For each article, the index of the copy kept for its story (itself when it is the best copy)."""
+def _duplicates(
+    articles: Sequence[Article], queries: Queries, params: Params, linking: Linking | None
+) -> list[int]:
+    """For each article, the index of the copy kept for its story (itself when it is the best copy).
+
+    Two articles are one story when their terms and specifics are close (`duplicate_similarity`),
+    or, with the model, when a paragraph of each says the same thing in other words
+    (`semantic_duplicate`) and their specifics agree enough that they are the same event."""
     n = len(articles)
     parent = list(range(n))
 
@@ -119,10 +146,16 @@ def _duplicates(articles: Sequence[Article], queries: Queries, threshold: float)
         return i
 
     sims = pairwise_similarities(queries)
+    specifics = (queries.specifics @ queries.specifics.T).toarray() if n else sims
     for i in range(n):
         for j in range(i + 1, n):
             same_page = articles[i].canonical_url and articles[i].canonical_url == articles[j].canonical_url
-            if same_page or sims[i, j] >= threshold:
+            told_otherwise = (
+                linking is not None
+                and linking.pairwise[i, j] >= params.semantic_duplicate
+                and specifics[i, j] >= params.duplicate_specifics
+            )
+            if same_page or sims[i, j] >= params.duplicate_similarity or told_otherwise:
                 parent[root(j)] = root(i)
     groups: dict[int, list[int]] = {}
     for i in range(n):
@@ -187,12 +220,25 @@ def _finding(
         _quote(s, sc, f, score.context)
         for s, sc, f in zip(score.spans, score.sentence_scores, score.features, strict=True)
     ]
+    restated = score.restated or (0.0,) * len(quotes)
+    retold = {
+        k for k, (f, r) in enumerate(zip(score.features, restated, strict=True)) if is_restatement(f, r, params)
+    }
     new = (
-        [q for q in quotes if q.score >= params.novel_sentence and not _author_note(q.text, article.authors)]
+        [
+            (k, q)
+            for k, q in enumerate(quotes)
+            if q.score >= params.novel_sentence and k not in retold and not _author_note(q.text, article.authors)
+        ]
         if score.kind != "repeat"
         else []
     )
-    ranked = sorted(new, key=lambda q: (-q.score, q.start))[: params.max_quotes]
+    rank = {k: quote_rank(score.features[k], q.score, restated[k]) for k, q in new}
+    ranked = [q for k, q in sorted(new, key=lambda kq: (-rank[kq[0]], kq[1].start))]
+    lead = _lead(quotes, retold, article, params) if score.kind != "repeat" else None
+    if lead is not None:
+        ranked = [lead, *(q for q in ranked if q is not lead)]
+    ranked = ranked[: params.max_quotes]
     return Finding(
         article_id=article.id,
         url=article.url,
@@ -212,6 +258,22 @@ def _finding(
         reasons=_reasons(score, nearest),
         sentences=tuple(quotes) if all_sentences else (),
     )
+
+
+_LABEL = re.compile(r"^[A-Z][A-Z’' ]{3,}:")
+
+
+def _lead(quotes: Sequence[Quote], retold: set[int], article: Article, params: Params) -> Quote | None:
+    """The article's news, quoted first: news writing puts it in the first sentences, so the first
+    of them that says something the reader does not know (not a retelling, not background under a
+    "BACKGROUND:" label, not the author's biography)."""
+    for k, q in enumerate(quotes[:LEAD_WINDOW]):
+        if k in retold or q.score < params.lead_sentence:
+            continue
+        if _LABEL.match(q.text) or _author_note(q.text, article.authors):
+            continue
+        return q
+    return None
 
 
 def _author_note(text: str, authors: Sequence[str]) -> bool:
@@ -253,7 +315,9 @@ def _quote(s: Sentence, score: float, f: SentenceFeatures, ctx: Context) -> Quot
 def _new_names(index: BaselineIndex, article: Article, body: str) -> list[NewName]:
     book = index.name_book()
     own = {name_key(a) for a in (*article.authors, article.publisher) if a}  # bylines are not news
-    names = [n for n in extract_names(body) if not book.knows(n.key) and n.key not in own]
+    names = [
+        n for n in extract_names(body) if not book.knows(n.key) and n.key not in own and n.kind != "outlet"
+    ]
     names.sort(key=lambda n: (-n.count, n.start))
     return [NewName(n.text, n.kind, n.start, n.end, n.count) for n in names]
 

@@ -18,6 +18,8 @@ from importlib import resources
 
 import yaml
 
+from briefing.analysis.background import is_common
+from briefing.analysis.places import is_place
 from briefing.analysis.text import STOPWORDS, Sentence, fold, sentences, word_spans
 
 _TITLES = frozenset(
@@ -26,7 +28,9 @@ _TITLES = frozenset(
     chairwoman chair speaker ambassador envoy special representative senator sen rep congressman
     congresswoman governor gov mayor king queen prince princess sheikh emir ayatollah patriarch
     archbishop bishop pope dr mr mrs ms prof professor judge justice commander chief spokesman
-    spokeswoman spokesperson leader former acting vice first lady sir lord dame mp""".split()
+    spokeswoman spokesperson leader former acting vice first lady sir lord dame mp director
+    director-general associate executive senior head adviser advisor counsellor catholicos
+    journalist journalists editor editor-in-chief lawyer attorney""".split()
 )
 _CONNECTORS = frozenset("of the for de del da al el bin ibn von van der den la le du di y".split())
 _NOT_NAMES = frozenset(
@@ -37,7 +41,8 @@ _NOT_NAMES = frozenset(
     yesterday tomorrow according read published sign visit newsletter image credit photo alongside amid
     following given unlike like including regarding concerning besides beyond within without toward
     finally ultimately initially recently currently notably similarly conversely likewise overall
-    west east north south""".split()
+    west east north south jan feb mar apr jun jul aug sep sept oct nov dec two three four five six
+    seven eight nine ten second third fourth fifth sixth""".split()
 )
 _DEMONYMS = frozenset(
     """american russian chinese european western eastern soviet turkish iranian persian israeli georgian
@@ -157,15 +162,58 @@ def extract_names(text: str, spans: Iterable[Sentence] | None = None) -> list[Na
         for t, start, _ in spans_of
         if t[:1].isupper() and not _opens(s.text, start)
     }
+    defined = _defined_acronyms(text)
     for sentence, sentence_tokens in zip(spans, tokens, strict=True):
         for name in _sentence_names(sentence, sentence_tokens, mid_caps):
-            seen = found.get(name.key)
+            if _acronym(name.text) and _plain(name.text) not in _gazetteer():
+                expansion = defined.get(name.text)
+                if expansion is None:
+                    continue  # a bare abbreviation the article never spells out: not a name to report
+                name = Name(expansion, name_key(expansion), name.kind, name.start, name.end)
+            seen = found.get(name.key) or _full_name(found, name)
+            if seen is not None and seen.key != name.key:
+                found[seen.key] = Name(seen.text, seen.key, seen.kind, seen.start, seen.end, seen.count + 1)
+                continue
             found[name.key] = (
                 name
                 if seen is None
                 else Name(seen.text, seen.key, seen.kind, seen.start, seen.end, seen.count + 1)
             )
     return list(found.values())
+
+
+_DEFINITION = re.compile(r"((?:[A-Z][\w’'&.-]*\s+)(?:(?:of|for|and|the|de|on)\s+|[A-Z][\w’'&.-]*\s+){0,8})\(([A-Z][A-Z0-9&-]{1,7})\)")
+
+
+def _full_name(found: dict[str, Name], name: Name) -> Name | None:
+    """The person already found whose surname `name` is ("Gasparyan" after "Liana Gasparyan")."""
+    if " " in name.text or not name.key.startswith("n:"):
+        return None
+    for seen in found.values():
+        if seen.kind == "person" and seen.key.split()[-1] == name.key[2:]:
+            return seen
+    return None
+
+
+def _acronym(text: str) -> bool:
+    """A bare abbreviation: one word in capitals ("PSRC", "A7A5", "RL")."""
+    return " " not in text and len(text) <= 8 and text.upper() == text and any(c.isalpha() for c in text)
+
+
+def _defined_acronyms(text: str) -> dict[str, str]:
+    """ "Public Services Regulatory Commission (PSRC)": abbreviations the text spells out."""
+    out: dict[str, str] = {}
+    for m in _DEFINITION.finditer(text):
+        words, acronym = m.group(1).split(), m.group(2)
+        letters = [c for c in acronym if c.isalpha()]
+        # The expansion: the longest tail of words that starts with the acronym's first letter and has
+        # about one capitalised word per letter ("China National Nuclear Corporation (CNNC)").
+        for k in range(len(words)):
+            capitals = [w for w in words[k:] if fold(w) not in _CONNECTORS]
+            if words[k][:1].upper() == letters[0] and abs(len(capitals) - len(letters)) <= 1:
+                out.setdefault(acronym, " ".join(words[k:]))
+                break
+    return out
 
 
 def _sentence_names(sentence: Sentence, tokens: list[tuple[str, int, int]], mid_caps: set[str]) -> list[Name]:
@@ -186,7 +234,7 @@ def _sentence_names(sentence: Sentence, tokens: list[tuple[str, int, int]], mid_
 
     for i, (token, start, end) in enumerate(tokens):
         gap = sentence.text[tokens[i - 1][2] : start] if i else ""
-        if run and gap.strip(" -"):  # punctuation between words ends a name
+        if run and gap.strip(" -&"):  # punctuation between words ends a name ("&" joins one)
             close()
         folded = fold(token)
         if _capitalised(token) or (run and (folded in _CONNECTORS or folded == "and")):
@@ -212,6 +260,10 @@ def _split_run(
         return []
     whole = _plain(sentence.text[run[0][1] : run[-1][2]])
     parts: list[list[tuple[str, int, int]]] = [[]]
+    if whole not in _gazetteer() and not cautious and _has_inner_title(run):
+        return [n for part in _split_titles(run) for n in _split_run(sentence, part, cautious, mid_caps)]
+    if whole not in _gazetteer() and not cautious and (cut := _person_after(run)):
+        return [n for part in (run[:cut], run[cut:]) for n in _split_run(sentence, part, cautious, mid_caps)]
     if whole in _gazetteer() or _one_institution(run):
         parts = [run]
     elif cautious:
@@ -224,6 +276,61 @@ def _split_run(
                 parts[-1].append(token)
     names = [_make_name(sentence, part, cautious, mid_caps) for part in parts if part]
     return [n for n in names if n is not None]
+
+
+def _is_title(token: str) -> bool:
+    return fold(token).strip(".").removesuffix("'s").removesuffix("’s") in _TITLES
+
+
+def _has_inner_title(run: list[tuple[str, int, int]]) -> bool:
+    """A title after other words ("OSCE Secretary General ..."), or followed by "of" ("Director of ...")."""
+    for k in range(1, len(run)):
+        if _is_title(run[k][0]) and not _is_title(run[k - 1][0]):
+            return True
+        if fold(run[k][0]) == "of" and _is_title(run[k - 1][0]):
+            return True
+    return False
+
+
+def _split_titles(run: list[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
+    """ "OSCE Secretary General Feridun Sinirlioğlu" -> "OSCE", "Secretary General Feridun Sinirlioğlu";
+    "Director of the Atomic Energy Agency" keeps its "of" part as the institution. The title words stay
+    at the head of the part they introduce, where `_make_name` reads them as context."""
+    parts: list[list[tuple[str, int, int]]] = [[]]
+    for k, token in enumerate(run):
+        if _is_title(token[0]) and parts[-1] and not _is_title(run[k - 1][0]):
+            parts.append([])
+        if fold(token[0]) in ("of", "the") and parts[-1] and _is_title(parts[-1][-1][0]):
+            parts.append([])  # "Director of the Agency": the agency is a name of its own
+            continue
+        if parts[-1] or fold(token[0]) not in _CONNECTORS:
+            parts[-1].append(token)
+    return [p for p in parts if p]
+
+
+def _person_after(run: list[tuple[str, int, int]]) -> int:
+    """Where a person's name starts after an institution or place written just before it
+    ("Republic of Uzbekistan Shavkat Mirziyoyev", "Eurasia Center Andrew D'Anieri"); 0 if nowhere."""
+    for k in range(1, len(run) - 1):
+        word = fold(run[k - 1][0])
+        if word in _CONNECTORS or fold(run[k][0]) in _CONNECTORS:
+            continue
+        tail = run[k:]
+        ends_institution = word in _ORG_WORDS or (is_place(run[k - 1][0]) and len(run[:k]) > 1)
+        if ends_institution and 2 <= len(tail) <= 3 and all(_personal(t[0]) for t in tail):
+            return k
+    return 0
+
+
+def _personal(token: str) -> bool:
+    """A word that can be part of a person's name: capitalised, not an institution, place or title."""
+    folded = fold(token)
+    return (
+        token[:1].isupper()
+        and not token.isupper()
+        and folded not in _ORG_WORDS | _EVENT_WORDS | _PLACE_WORDS | _CONNECTORS | _TITLES
+        and not is_place(token)
+    )
 
 
 def _one_institution(run: list[tuple[str, int, int]]) -> bool:
@@ -260,6 +367,8 @@ def _make_name(
             kind = "person"
         elif folded in _DEMONYMS and following and following not in _TITLES:
             break  # part of the name: "Eurasian Development Bank"
+        elif at_start and len(words) > 2 and is_common(folded) and not _known_word(words[0][0]):
+            pass  # "Journalists Nargiz Absalamova" at the head of a sentence: the word is not the name
         elif not (
             folded in _DEMONYMS or folded in STOPWORDS or folded in _NOT_NAMES or folded in _CONNECTORS
         ):
@@ -292,16 +401,26 @@ def _make_name(
             return None  # a capitalised first word is usually just a first word
         if len(plain) < 2 or plain.isdigit():
             return None
+        if len(words) == 1 and (last in _ORG_WORDS or last in _EVENT_WORDS):
+            return None  # "Corporation", "Ministry": a word of a name, not a name
+        if len(words) == 1 and is_common(last) and not is_place(text) and not possessive:
+            return None  # "Police", "World", "Let": everyday English, capitalised by position or style
         if last in _ORG_WORDS:
             kind = "organisation"
         elif last in _EVENT_WORDS:
             kind = "event"
-        elif last in _PLACE_WORDS:
+        elif last in _PLACE_WORDS or is_place(text):
             kind = "place"
+        elif not kind and 2 <= len(words) <= 3 and all(_personal(t[0]) for t in words):
+            kind = "person"  # "Liana Gasparyan": two or three personal words
         kind = kind or "name"
     else:
         kind = entry.kind
     return Name(text, name_key(text), kind, sentence.start + start, sentence.start + end)
+
+
+def _known_word(token: str) -> bool:
+    return _plain(token) in _gazetteer() or is_place(token)
 
 
 class NameBook:
@@ -341,7 +460,11 @@ class NameBook:
                     return True
         if len(last) >= 4:
             for known in self._by_first_letter.get(last[:1], ()):
-                known_last = known[2:].split()[-1]
+                known_parts = known[2:].split()
+                known_last = known_parts[-1]
+                # Narek Karapetian is not Samvel Karapetyan: with both first names given, they must agree.
+                if len(parts) > 1 and len(known_parts) > 1 and parts[0][:1] != known_parts[0][:1]:
+                    continue
                 if len(known_last) >= 4 and difflib.SequenceMatcher(None, last, known_last).ratio() >= 0.85:
                     return True
         return False

@@ -20,6 +20,13 @@ class Params:
     duplicate_similarity: float = 0.6  # two articles of one period this similar: the same story
     story_similarity: float = 0.35  # similarity from which an article joins a story
     story_lookback_days: int = 120  # how far back stories are traced
+    # With the semantic model (chosen on the tune fold of the real-world set, `briefing eval`):
+    semantic_new_story: float = 0.57  # best paragraph-pair cosine under which an article is a new story
+    semantic_blend: float = 0.7  # share of meaning (against terms) in ranking the closest known documents
+    restated_sentence: float = 0.75  # cosine to a known sentence from which a sentence only retells it
+    semantic_duplicate: float = 0.85  # best paragraph-pair cosine from which two articles may be one event
+    duplicate_specifics: float = 0.3  # ...if their names and figures agree this much (two earthquakes do not)
+    lead_sentence: float = 0.3  # novelty a sentence needs to be quoted first as the article's lead
     max_quotes: int = 5
     max_names: int = 8
 

@@ -20,6 +20,7 @@ _ABBREVIATIONS = frozenset(
 )
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+["'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ\d])""")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]")
 _WORD = re.compile(r"\w+(?:[-'’.]\w+)*", re.UNICODE)
 # A run-on "sentence" longer than this (a page without punctuation, a hostile feed) is cut into pieces,
 # at spaces where it has any (see _cut), so one quote can never fill pages of the brief. Real sentences
@@ -114,6 +115,11 @@ def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
     if word is None:
         return False
     token = word.group(0).lower().rstrip(".")
+    # Dotted initials ("J.D. Vance", "U.S. Army"): part of the sentence unless a sentence plainly starts
+    # next ("... in the U.K. It rains").
+    if _INITIALS.fullmatch(token) and text[dot - 1].isupper():
+        following = re.match(r"\s+[\"'“‘(]?(\w+)", text[dot + 1 : dot + 40])
+        return following is not None and following.group(1).lower() not in STOPWORDS
     if token in _ABBREVIATIONS:
         return True
     # A single capital letter: an initial ("K." in "Winston K. Blackmore") or part of "U.S."
