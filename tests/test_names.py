@@ -102,3 +102,57 @@ def test_an_and_inside_an_institution_name_does_not_split_it() -> None:
     assert "European Bank for Reconstruction and Development" in found and "Development" not in found
     found = [n for n, _ in names("Officials said Armenia and Azerbaijan signed the deal in Washington.")]
     assert {"Armenia", "Azerbaijan", "Washington"} <= set(found)
+
+
+def test_everyday_words_months_and_bare_abbreviations_are_not_names() -> None:
+    text = (
+        "Police said the World was watching. Let us see. Talks resumed on Nov. 7 in Baku. "
+        "The FO and RL said so. The Public Services Regulatory Commission (PSRC) voted on Monday. "
+        "The PSRC then fined the company."
+    )
+    found = dict(names(text))
+    assert not set(found) & {"Police", "World", "Let", "Nov", "FO", "RL"}
+    # An abbreviation the article spells out is the name it stands for, counted once.
+    assert "Public Services Regulatory Commission" in found and "PSRC" not in found
+    psrc = next(n for n in extract_names(text) if n.text == "Public Services Regulatory Commission")
+    assert psrc.count == 2
+
+
+def test_titles_and_offices_are_split_from_the_person() -> None:
+    text = (
+        "OSCE Secretary General Feridun Sinirlioğlu spoke in Vienna. "
+        "He met the Director of the Atomic Energy Agency on Friday. "
+        "President of the Republic of Uzbekistan Shavkat Mirziyoyev welcomed the plan. "
+        "Associate Director of the Eurasia Center Andrew D'Anieri disagreed."
+    )
+    found = dict(names(text))
+    assert found.get("Feridun Sinirlioğlu") == "person"
+    assert found.get("Shavkat Mirziyoyev") == "person" and found.get("Andrew D'Anieri") == "person"
+    assert "Atomic Energy Agency" in found
+    assert found.get("Republic of Uzbekistan") == "place" and found.get("Eurasia Center") == "organisation"
+    assert not [n for n in found if n.split()[0] in {"Secretary", "Director", "Associate"}]
+    assert not [n for n in found if "Mirziyoyev" in n and n != "Shavkat Mirziyoyev"]
+
+
+def test_outlets_cited_as_sources_are_not_news_names() -> None:
+    found = dict(names("Ukraine struck the terminal, Reuters and TASS reported, citing the Interfax agency."))
+    assert found.get("Reuters") == "outlet" and found.get("TASS") == "outlet"
+
+
+def test_places_are_typed_from_the_iso_lists() -> None:
+    found = dict(names("Ajapahyan heads the diocese in Shirak province and visited Herat and Dagestan."))
+    assert (
+        found.get("Shirak") == "place" and found.get("Herat") == "place" and found.get("Dagestan") == "place"
+    )
+
+
+def test_a_surname_alone_counts_as_the_person_named_before() -> None:
+    found = extract_names("Lawyer Liana Gasparyan spoke. Gasparyan said the case was weak. Gasparyan left.")
+    assert [(n.text, n.count) for n in found] == [("Liana Gasparyan", 3)]
+
+
+def test_another_first_name_with_a_similar_surname_is_another_person() -> None:
+    book = NameBook([name_key("Samvel Karapetyan")])
+    assert book.knows(name_key("Samvel Karapetian"))  # a spelling variant of the known person
+    assert book.knows(name_key("Karapetian"))  # the surname alone: the known person
+    assert not book.knows(name_key("Narek Karapetian"))  # another member of the family

@@ -25,6 +25,20 @@ def test_sentences_respect_abbreviations_initials_and_quotes() -> None:
     assert [s.paragraph for s in sentences(text)] == [0, 0, 1, 1]
 
 
+def test_dotted_initials_end_a_sentence_only_when_a_sentence_starts_next() -> None:
+    text = (
+        "Trump was joined by his Vice President J.D. Vance at the signing. The U.S. Army left. "
+        "He studied in the U.K. It rained. Resolution No. 2 passed with 3.5 percent."
+    )
+    assert [s.text for s in sentences(text)] == [
+        "Trump was joined by his Vice President J.D. Vance at the signing.",
+        "The U.S. Army left.",
+        "He studied in the U.K.",
+        "It rained.",
+        "Resolution No. 2 passed with 3.5 percent.",
+    ]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("abc ABC.!?\n“”'1")), max_size=200))
 def test_every_sentence_is_an_exact_slice_of_the_text(text: str) -> None:

@@ -148,7 +148,12 @@ def _publisher(a: Article) -> str:
 
 def _entry(f: Finding, articles: dict[int, Article], config: Config) -> BriefEntry:
     a = articles[f.article_id]
-    builds_on = tuple(n for n in f.nearest[:2] if n.similarity >= config.analysis.new_story_similarity)
+    # A new story builds on nothing, whatever its closest known document (with the model, "new" is
+    # decided by meaning, and the closest document of a new story can still share many words).
+    known_story = f.kind in ("development", "repeat")
+    builds_on = tuple(
+        n for n in f.nearest[:2] if known_story and n.similarity >= config.analysis.new_story_similarity
+    )
     also = tuple(_repeat_of(articles[i]) for i in f.also_reported_by if i in articles)
     note = ""
     if a.text_source != "page":

@@ -339,6 +339,58 @@ SETTINGS: tuple[Setting, ...] = (
         "Sentence score from which a sentence is quoted as new information (chosen on ECB+ train/dev).",
         0.0,
     ),
+    Setting(
+        "analysis.semantic",
+        "bool",
+        DEFAULTS.semantic,
+        "Use the sentence-embedding model installed with briefing (all-MiniLM-L6-v2) to recognise known "
+        "stories and restatements told in other words; false: lexical analysis only.",
+    ),
+    Setting(
+        "analysis.semantic_new_story",
+        "float",
+        DEFAULTS.semantic_new_story,
+        "With the model: an article is a new story when no paragraph of a known document comes this close "
+        "in meaning to one of its paragraphs (chosen on the real-world set's tune fold).",
+        0.0,
+    ),
+    Setting(
+        "analysis.semantic_blend",
+        "float",
+        DEFAULTS.semantic_blend,
+        "With the model: share of meaning, against terms and specifics, in ranking the known documents an "
+        "article builds on.",
+        0.0,
+    ),
+    Setting(
+        "analysis.restated_sentence",
+        "float",
+        DEFAULTS.restated_sentence,
+        "With the model: a sentence this close in meaning to a known sentence, with no new name or figure, "
+        "only retells it and is not quoted as new.",
+        0.0,
+    ),
+    Setting(
+        "analysis.semantic_duplicate",
+        "float",
+        DEFAULTS.semantic_duplicate,
+        "With the model: two articles with paragraphs this close in meaning may be one event told twice...",
+        0.0,
+    ),
+    Setting(
+        "analysis.duplicate_specifics",
+        "float",
+        DEFAULTS.duplicate_specifics,
+        "...when their names and figures also agree this much (two earthquakes of one week do not).",
+        0.0,
+    ),
+    Setting(
+        "analysis.lead_sentence",
+        "float",
+        DEFAULTS.lead_sentence,
+        "Sentence score from which one of an article's first sentences is quoted first, as its lead.",
+        0.0,
+    ),
     Setting("topics[].name", "str", None, "Name of a watch topic: a section of the brief.", required=True),
     Setting(
         "topics[].terms", "list", [], "Words or phrases that put an article under this topic (any case)."

@@ -47,15 +47,16 @@ def analyse(
     all_sentences: bool = False,
     params: Params = DEFAULTS,
     vectors: VectorCache | None = None,
-    use_model: bool = True,
 ) -> Analysis:
     """Findings for `articles` (in their order) against the baseline `index`, and the updated stories.
 
-    The sentence-embedding model is used when it loads (`use_model`); `vectors` keeps the baseline's
-    vectors between runs. Without the model the analysis is lexical, and `Analysis.method` says so."""
+    The sentence-embedding model is used when it loads (and `params.semantic`); `vectors` keeps the
+    baseline's vectors between runs. Without the model the analysis is lexical, and
+    `Analysis.method` says so."""
     articles = list(articles)
+    use_model = params.semantic
     embedder = semantic.load() if use_model and articles else None
-    model = semantic.status() if use_model and articles else semantic.Status(False, "not requested")
+    model = semantic.status() if use_model and articles else semantic.Status(False, "switched off")
     method = "semantic" if embedder is not None else "lexical"
     if not articles:
         return Analysis([], list(stories), method, model.detail)
@@ -222,13 +223,17 @@ def _finding(
     ]
     restated = score.restated or (0.0,) * len(quotes)
     retold = {
-        k for k, (f, r) in enumerate(zip(score.features, restated, strict=True)) if is_restatement(f, r, params)
+        k
+        for k, (f, r) in enumerate(zip(score.features, restated, strict=True))
+        if is_restatement(f, r, params)
     }
     new = (
         [
             (k, q)
             for k, q in enumerate(quotes)
-            if q.score >= params.novel_sentence and k not in retold and not _author_note(q.text, article.authors)
+            if q.score >= params.novel_sentence
+            and k not in retold
+            and not _author_note(q.text, article.authors)
         ]
         if score.kind != "repeat"
         else []

@@ -166,6 +166,8 @@ def extract_names(text: str, spans: Iterable[Sentence] | None = None) -> list[Na
     for sentence, sentence_tokens in zip(spans, tokens, strict=True):
         for name in _sentence_names(sentence, sentence_tokens, mid_caps):
             if _acronym(name.text) and _plain(name.text) not in _gazetteer():
+                if text[name.start - 1 : name.start] == "(" and name.text in defined:
+                    continue  # "(PSRC)" right after its expansion: the same mention
                 expansion = defined.get(name.text)
                 if expansion is None:
                     continue  # a bare abbreviation the article never spells out: not a name to report
@@ -182,7 +184,9 @@ def extract_names(text: str, spans: Iterable[Sentence] | None = None) -> list[Na
     return list(found.values())
 
 
-_DEFINITION = re.compile(r"((?:[A-Z][\w’'&.-]*\s+)(?:(?:of|for|and|the|de|on)\s+|[A-Z][\w’'&.-]*\s+){0,8})\(([A-Z][A-Z0-9&-]{1,7})\)")
+_DEFINITION = re.compile(
+    r"((?:[A-Z][\w’'&.-]*\s+)(?:(?:of|for|and|the|de|on)\s+|[A-Z][\w’'&.-]*\s+){0,8})\(([A-Z][A-Z0-9&-]{1,7})\)"
+)
 
 
 def _full_name(found: dict[str, Name], name: Name) -> Name | None:
@@ -278,8 +282,17 @@ def _split_run(
     return [n for n in names if n is not None]
 
 
+# Title words that qualify another title ("Foreign Minister", "Associate Director") or a portfolio
+# ("Energy"): never where a name is split.
+_QUALIFIERS = frozenset(
+    """foreign defence defense interior economy energy finance first lady former acting vice special
+    associate senior executive general chief deputy""".split()
+)
+
+
 def _is_title(token: str) -> bool:
-    return fold(token).strip(".").removesuffix("'s").removesuffix("’s") in _TITLES
+    folded = fold(token).strip(".").removesuffix("'s").removesuffix("’s")
+    return folded in _TITLES and folded not in _QUALIFIERS
 
 
 def _has_inner_title(run: list[tuple[str, int, int]]) -> bool:
@@ -449,8 +462,8 @@ class NameBook:
         if key.startswith("g:"):
             return False
         parts = key[2:].split()
-        if not parts:
-            return False
+        if not parts or _CONNECTORS & set(parts):
+            return False  # "Electric Networks of Armenia" is not a person whose surname is Armenia
         last = parts[-1]
         if len(last) >= 3 and last in self._by_last:
             for known in self._by_last[last]:

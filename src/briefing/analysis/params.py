@@ -1,7 +1,9 @@
-"""The analysis parameters, with the values chosen on public benchmarks (no heavy imports here).
+"""The analysis parameters, with the values chosen on labelled data (no heavy imports here).
 
-`benchmarks/tune_analysis.py` shows how each was chosen: on the ECB+ train and dev topics, except
-`development_novelty`, for which ECB+ has no labels and the TAP-DLND slice was used.
+The lexical ones: `benchmarks/tune_analysis.py` shows how each was chosen, on the ECB+ train and dev
+topics, except `development_novelty`, for which ECB+ has no labels and the TAP-DLND slice was used.
+The semantic ones (`semantic_*`, `restated_sentence`, `lead_sentence`): on the tune fold of the
+real-world set (`briefing eval --dataset realworld --fold tune`), never on the fold that is reported.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Params:
     duplicate_similarity: float = 0.6  # two articles of one period this similar: the same story
     story_similarity: float = 0.35  # similarity from which an article joins a story
     story_lookback_days: int = 120  # how far back stories are traced
+    semantic: bool = True  # use the sentence-embedding model when it loads
     # With the semantic model (chosen on the tune fold of the real-world set, `briefing eval`):
     semantic_new_story: float = 0.57  # best paragraph-pair cosine under which an article is a new story
     semantic_blend: float = 0.7  # share of meaning (against terms) in ranking the closest known documents

@@ -137,12 +137,18 @@ def _blended_nearest(
 
 
 def _restated(
-    linking: Linking, candidates: Sequence[Sentence], scores: Sequence[float], rows: Sequence[int], params: Params
+    linking: Linking,
+    candidates: Sequence[Sentence],
+    scores: Sequence[float],
+    rows: Sequence[int],
+    params: Params,
 ) -> tuple[float, ...]:
     """Best cosine of each candidate to a known sentence of the context documents. Only sentences that
     could be quoted (new enough, or early enough to be the lead) are embedded; others get 0."""
     wanted = [
-        k for k, (s, sc) in enumerate(zip(candidates, scores, strict=True)) if sc >= params.novel_sentence or k < LEAD_WINDOW
+        k
+        for k, (s, sc) in enumerate(zip(candidates, scores, strict=True))
+        if sc >= params.novel_sentence or k < LEAD_WINDOW
     ]
     out = np.zeros(len(candidates), dtype=np.float32)
     if wanted and rows:

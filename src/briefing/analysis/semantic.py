@@ -154,7 +154,10 @@ def _check(path: Path, expected: str, what: str) -> str:
     except OSError as e:
         return f"semantic {what} {path} unreadable ({e.strerror or e})"
     if digest != expected:
-        return f"semantic {what} {path} is not the expected one (SHA-256 {digest[:12]}…, expected {expected[:12]}…)"
+        return (
+            f"semantic {what} {path} is not the expected one "
+            f"(SHA-256 {digest[:12]}…, expected {expected[:12]}…)"
+        )
     return ""
 
 
@@ -167,7 +170,9 @@ def _sha256(path: Path) -> str:
 
 
 def _tokenizer_json() -> str:
-    data = gzip.decompress(resources.files("briefing.analysis").joinpath("minilm/tokenizer.json.gz").read_bytes())
+    data = gzip.decompress(
+        resources.files("briefing.analysis").joinpath("minilm/tokenizer.json.gz").read_bytes()
+    )
     if hashlib.sha256(data).hexdigest() != TOKENIZER_SHA256:
         raise ValueError("tokenizer.json does not match its known SHA-256")
     return data.decode("utf-8")

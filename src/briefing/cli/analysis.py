@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -187,7 +187,10 @@ def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | 
 
 @cli.command("eval")
 @click.option(
-    "--dataset", type=click.Choice(["ecbplus", "mstream", "dlnd", "all"]), default="all", show_default=True
+    "--dataset",
+    type=click.Choice(["realworld", "ecbplus", "mstream", "dlnd", "all"]),
+    default="all",
+    show_default=True,
 )
 @click.option(
     "--split",
@@ -199,15 +202,32 @@ def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | 
 @click.option(
     "--data", type=click.Path(file_okay=False, path_type=Path), help="Data folder (default ../shared/data)."
 )
+@click.option(
+    "--fold",
+    type=click.Choice(["holdout", "tune", "all"]),
+    default="holdout",
+    show_default=True,
+    help="Real-world articles to report (thresholds were chosen on tune only).",
+)
+@click.option("--examples", type=int, default=0, help="Real-world set: list up to N examples of each error.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @common
 def eval_command(
-    dataset: str, split: str, data: Path | None, as_json: bool, config_path: Path | None, debug: bool | None
+    dataset: str,
+    split: str,
+    data: Path | None,
+    fold: str,
+    examples: int,
+    as_json: bool,
+    config_path: Path | None,
+    debug: bool | None,
 ) -> None:
-    """Measure the analysis on public labelled data (ECB+, MStream, TAP-DLND) beside reference numbers.
+    """Measure the analysis on labelled data: real articles against the seed corpus (realworld), and
+    the public benchmarks (ECB+, MStream, TAP-DLND) beside reference numbers.
 
     \b
-    Example:  briefing eval --dataset ecbplus --split test
+    Examples:  briefing eval --dataset realworld --examples 3
+               briefing eval --dataset ecbplus --split test
     """
     ctx = _context(config_path, debug)
     with _errors(ctx):
@@ -215,8 +235,25 @@ def eval_command(
 
         root = data or _default_data()
         rows = []
-        wanted = ("ecbplus", "mstream", "dlnd") if dataset == "all" else (dataset,)
-        folders = {"ecbplus": "ecbplus", "mstream": "mstream-news", "dlnd": "tap-dlnd-sports-slice"}
+        wanted: tuple[str, ...] = (
+            ("realworld", "ecbplus", "mstream", "dlnd") if dataset == "all" else (dataset,)
+        )
+        folders = {
+            "realworld": "realworld-dev",
+            "ecbplus": "ecbplus",
+            "mstream": "mstream-news",
+            "dlnd": "tap-dlnd-sports-slice",
+        }
+        if "realworld" in wanted:
+            folder = root / folders["realworld"]
+            if not (folder / "articles.json").is_file():
+                raise ConfigError(
+                    str(folder / "articles.json"), ["realworld data not found; pass --data DIR"]
+                )
+            _realworld(folder / "articles.json", fold, examples, as_json and dataset == "realworld", ctx)
+            wanted = tuple(w for w in wanted if w != "realworld")
+            if not wanted:
+                return
         for name in wanted:
             folder = root / folders[name]
             if not folder.is_dir():
@@ -231,6 +268,37 @@ def eval_command(
             _print_json({"rows": runner.as_dicts(rows)})
         else:
             click.echo(runner.table(rows))
+
+
+def _realworld(path: Path, fold: str, examples: int, as_json: bool, ctx: Any) -> None:
+    """The real-world set through the product's analysis, against the configured seed corpus."""
+    from briefing.analysis import semantic
+    from briefing.config import parse_config
+    from briefing.corpus import SplitRules, load_corpus, packaged_corpus
+    from briefing.evaluation import realworld
+
+    try:
+        config = ctx.config()
+    except ConfigError:  # no feeds.yaml here: the bundled seed corpus with the default settings
+        config = parse_config(
+            f"corpus:\n  paths: [{packaged_corpus()}]\nfeeds: []\n", Path.cwd() / "eval.yaml"
+        )
+    docs = load_corpus(config.corpus.paths, SplitRules.of(config.corpus))
+    records = realworld.load_records(path)
+    judged, analysis = realworld.evaluate(records, docs, config.analysis)
+    rows = realworld.measures(judged, records, fold)
+    if as_json:
+        _print_json(
+            {**realworld.as_dict(rows, fold), "method": analysis.method, "model": analysis.method_detail}
+        )
+        return
+    click.echo(realworld.table(rows, fold))
+    status = semantic.status() if config.analysis.semantic else None
+    click.echo(f"analysis: {analysis.method}" + (f" ({status.detail})" if status else ""))
+    if fold == "tune":
+        click.echo("note: the tune fold is where the thresholds were chosen; report the holdout fold.")
+    if examples:
+        click.echo(realworld.errors(judged, fold, limit=examples))
 
 
 def _default_data() -> Path:

@@ -211,8 +211,10 @@ def _common_word(w: str) -> bool:
         from wordfreq import zipf_frequency
     except ImportError:  # pragma: no cover - wordfreq is a dependency
         return False
-    # Frequent as a lower-case English word and not the name of a country or a well-known place.
-    return zipf_frequency(w, "en") >= 5.0
+    from briefing.analysis.places import is_place  # ISO countries and provinces: data, not a rule
+
+    # Frequent as an English word and not the name of a country or a province ("London", "Georgia").
+    return zipf_frequency(w, "en") >= 5.0 and not is_place(w)
 
 
 @dataclass
@@ -242,9 +244,7 @@ def judge(records: Sequence[Record], analysis: Analysis, folds: dict[str, str]) 
     ids = {r.id: n for n, r in enumerate(records, start=1)}
     for r in records:
         if r.dup_group:
-            partner[r.id] = next(
-                ids[o.id] for o in records if o.dup_group == r.dup_group and o.id != r.id
-            )
+            partner[r.id] = next(ids[o.id] for o in records if o.dup_group == r.dup_group and o.id != r.id)
     out = []
     for n, r in enumerate(records, start=1):
         f = by_article[n]
@@ -270,7 +270,9 @@ def judge(records: Sequence[Record], analysis: Analysis, folds: dict[str, str]) 
             reported = [n.name for n in f.new_names]
             j.names_reported = reported
             j.names_expected = len(r.new_names)
-            j.names_found = sum(1 for variants in r.new_names if any(_name_match(v, reported) for v in variants))
+            j.names_found = sum(
+                1 for variants in r.new_names if any(_name_match(v, reported) for v in variants)
+            )
             j.names_junk = [(name, why) for name in reported if (why := junk_reason(name))]
         rightly_new = f.kind == "new" and "new" in r.expect_class
         if r.builds_on_seed_id and "development" in r.expect_class and not as_dup and not rightly_new:
@@ -362,48 +364,45 @@ def table(rows: Sequence[Measure], fold: str) -> str:
 def errors(judged: Sequence[Judged], fold: str, limit: int = 3) -> str:
     """Real examples of each kind of error: what the product said and what it should have said."""
     js = [j for j in judged if fold == "all" or j.fold == fold]
+    sections = [
+        ("class wrong", [_class_error(j) for j in js if not j.class_right]),
+        ("new facts missed", [_facts_error(j) for j in js if j.facts_found < j.facts_total]),
+        ("restatements quoted as new", [f"{j.record.id}: {k!r}" for j in js for k in j.known_quoted]),
+        ("lead not first", [_lead_error(j) for j in js if j.lead_first is False]),
+        ("names missed", [_names_error(j) for j in js if j.names_found < j.names_expected]),
+        ("junk names", [f"{j.record.id}: {n!r} ({why})" for j in js for n, why in j.names_junk]),
+        ("builds_on wrong", [_builds_on_error(j) for j in js if j.builds_on_right is False]),
+    ]
     out: list[str] = []
-
-    def section(title: str, items: list[str]) -> None:
+    for title, items in sections:
         if items:
             out.append(f"\n{title} ({len(items)})")
             out.extend(f"  - {i}" for i in items[:limit])
-
-    section(
-        "class wrong",
-        [f"{j.record.id}: said {j.said_class}, expected {'/'.join(j.record.expect_class)}" for j in js if not j.class_right],
-    )
-    section(
-        "new facts missed",
-        [
-            f"{j.record.id}: missed {[x for x in j.record.new_facts if not any(norm(x) in norm(q.text) for q in j.finding.new_sentences[:TOP_FACTS])]}"
-            for j in js
-            if j.facts_found < j.facts_total
-        ],
-    )
-    section("restatements quoted as new", [f"{j.record.id}: {k!r}" for j in js for k in j.known_quoted])
-    section(
-        "lead not first",
-        [
-            f"{j.record.id}: first {(j.finding.new_sentences[0].text[:90] if j.finding.new_sentences else '(none)')!r}; lead {j.record.lead_fact[:90]!r}"
-            for j in js
-            if j.lead_first is False
-        ],
-    )
-    section(
-        "names missed",
-        [
-            f"{j.record.id}: missed {[v[0] for v in j.record.new_names if not any(_name_match(x, j.names_reported) for x in v)]}; reported {j.names_reported}"
-            for j in js
-            if j.names_found < j.names_expected
-        ],
-    )
-    section("junk names", [f"{j.record.id}: {n!r} ({why})" for j in js for n, why in j.names_junk])
-    section(
-        "builds_on wrong",
-        [f"{j.record.id}: said {j.said_builds_on or '(none)'}, expected {j.record.builds_on_seed_id}" for j in js if j.builds_on_right is False],
-    )
     return "\n".join(out)
+
+
+def _class_error(j: Judged) -> str:
+    return f"{j.record.id}: said {j.said_class}, expected {'/'.join(j.record.expect_class)}"
+
+
+def _facts_error(j: Judged) -> str:
+    quotes = [norm(q.text) for q in j.finding.new_sentences[:TOP_FACTS]]
+    missed = [x for x in j.record.new_facts if not any(norm(x) in q for q in quotes)]
+    return f"{j.record.id}: missed {missed}"
+
+
+def _lead_error(j: Judged) -> str:
+    first = j.finding.new_sentences[0].text[:90] if j.finding.new_sentences else "(none)"
+    return f"{j.record.id}: first {first!r}; lead {j.record.lead_fact[:90]!r}"
+
+
+def _names_error(j: Judged) -> str:
+    missed = [v[0] for v in j.record.new_names if not any(_name_match(x, j.names_reported) for x in v)]
+    return f"{j.record.id}: missed {missed}; reported {j.names_reported}"
+
+
+def _builds_on_error(j: Judged) -> str:
+    return f"{j.record.id}: said {j.said_builds_on or '(none)'}, expected {j.record.builds_on_seed_id}"
 
 
 def as_dict(rows: Sequence[Measure], fold: str) -> dict[str, Any]:

@@ -123,6 +123,11 @@ class Method:
     development_novelty: float
     baseline_key: str
     development_facts: int = 2
+    # "semantic" when the sentence-embedding model took part, else "lexical"; `model` names the model
+    # or says why it was not used.
+    analysis: str = "lexical"
+    model: str = ""
+    semantic_new_story: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
 
+from briefing.analysis import semantic
 from briefing.analysis.findings import analyse, trace_stories
 from briefing.analysis.index import BaselineIndex, fingerprint
+from briefing.analysis.linking import VectorCache
 from briefing.config import Config
 from briefing.corpus import SplitRules, load_corpus
 from briefing.lock import RunLock
@@ -23,7 +25,7 @@ from briefing.store import Store
 from briefing.testing_hooks import crash_point
 
 log = logging.getLogger(__name__)
-ANALYSIS_VERSION = 1  # bump when findings would change for the same inputs
+ANALYSIS_VERSION = 2  # bump when findings would change for the same inputs
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class AnalysisReport:
     baseline_last: datetime | None
     reused: int = 0
     stories_first_seen: dict[str, str] = field(default_factory=dict)
+    method: str = "lexical"  # "semantic" when the sentence-embedding model took part
+    method_detail: str = ""  # the model, or why it was not used
 
 
 def baseline(config: Config, store: Store, before: datetime) -> list[BaselineDoc]:
@@ -105,7 +109,9 @@ def analyze_in(
     history = [
         a for a in store.articles(since=since - timedelta(days=params.story_lookback_days), until=since)
     ]
-    key = _baseline_key(docs, config, history)
+    # Whether the model is in use is part of what the findings depend on (it loads lazily, here).
+    model = semantic.status() if params.semantic and articles else semantic.Status(False, _OFF)
+    key = _baseline_key(docs, config, history, model.used)
     by_id = {a.id: a for a in articles}
     stored = store.findings(by_id, key) if not all_sentences else {}
     if stored and len(stored) == len(articles):
@@ -114,7 +120,13 @@ def analyze_in(
     else:
         stories = trace_stories(index, history, params)
         result = analyse(
-            index, articles, topics=config.topics, stories=stories, all_sentences=all_sentences, params=params
+            index,
+            articles,
+            topics=config.topics,
+            stories=stories,
+            all_sentences=all_sentences,
+            params=params,
+            vectors=VectorCache(config.settings.data_dir / "index") if model.used else None,
         )
         findings = result.findings
         reused = 0
@@ -133,11 +145,18 @@ def analyze_in(
         baseline_first=min(dates) if dates else None,
         baseline_last=max(dates) if dates else None,
         reused=reused,
+        method="semantic" if model.used else "lexical",
+        method_detail=model.detail,
     )
 
 
-def _baseline_key(docs: Sequence[BaselineDoc], config: Config, history: Sequence[Article]) -> str:
-    h = hashlib.sha256(f"{ANALYSIS_VERSION}|{fingerprint(docs)}".encode())
+_OFF = "switched off (analysis.semantic: false)"
+
+
+def _baseline_key(
+    docs: Sequence[BaselineDoc], config: Config, history: Sequence[Article], semantic_used: bool
+) -> str:
+    h = hashlib.sha256(f"{ANALYSIS_VERSION}|{fingerprint(docs)}|{semantic_used}".encode())
     h.update(repr(astuple(config.analysis)).encode())
     h.update(repr(config.topics).encode())
     h.update(",".join(str(a.id) for a in history).encode())

@@ -110,6 +110,9 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
         development_novelty=config.analysis.development_novelty,
         development_facts=config.analysis.development_facts,
         baseline_key=analysis.baseline_key,
+        analysis=analysis.method,
+        model=analysis.method_detail,
+        semantic_new_story=config.analysis.semantic_new_story,
     )
     return assemble(
         config,
