@@ -350,8 +350,16 @@ SETTINGS: tuple[Setting, ...] = (
         "analysis.semantic_new_story",
         "float",
         DEFAULTS.semantic_new_story,
-        "With the model: an article is a new story when no paragraph of a known document comes this close "
-        "in meaning to one of its paragraphs (chosen on the real-world set's tune fold).",
+        "With the model: an article is a new story when no known document matches it this well, in a blend "
+        "of meaning (closest paragraphs) and shared terms and names (chosen on the real-world tune fold).",
+        0.0,
+    ),
+    Setting(
+        "analysis.semantic_match_blend",
+        "float",
+        DEFAULTS.semantic_match_blend,
+        "With the model: share of meaning in that match; the rest is terms, names and figures, which keep "
+        "two events of one kind apart.",
         0.0,
     ),
     Setting(
