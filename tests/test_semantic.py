@@ -191,9 +191,15 @@ def test_baseline_vectors_are_computed_once_and_kept(tmp_path: Path) -> None:
     assert len(counting.texts) == known_paragraphs + len(paragraphs(RETOLD))
     cache.save()
     counting.texts.clear()
-    again = link(counting, [KNOWN, OTHER], [RETOLD], VectorCache(tmp_path))  # type: ignore[arg-type]
-    assert counting.texts == paragraphs(RETOLD)  # only the new text: the baseline came from the file
-    assert np.allclose(first.doc_similarity, again.doc_similarity, atol=2e-3)  # stored as float16
+    stored = VectorCache(tmp_path)
+    again = link(counting, [KNOWN, OTHER], [RETOLD, UNRELATED], stored)  # type: ignore[arg-type]
+    assert counting.texts == paragraphs(UNRELATED)  # only the unseen text: the rest came from the file
+    assert np.allclose(first.doc_similarity[0], again.doc_similarity[0], atol=2e-3)  # stored as float16
+    # An article briefed last week joins the baseline: its vectors are already there.
+    counting.texts.clear()
+    briefed = BaselineDoc("article:1", "", (), None, UNRELATED, "feed", origin="briefed")
+    link(counting, [KNOWN, OTHER, briefed], [], stored)  # type: ignore[arg-type]
+    assert counting.texts == []
     # A damaged cache file is not an error: the vectors are computed again.
     (tmp_path / "vectors.npz").write_bytes(b"not a numpy file")
     counting.texts.clear()

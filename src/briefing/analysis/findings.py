@@ -20,7 +20,14 @@ from briefing.analysis.linking import Linking, VectorCache, link
 from briefing.analysis.names import extract_names, name_key
 from briefing.analysis.novelty import Context, SentenceFeatures, column, pairwise_similarities
 from briefing.analysis.params import DEFAULTS, Params
-from briefing.analysis.scoring import LEAD_WINDOW, DocumentScore, is_restatement, quote_rank, score_documents
+from briefing.analysis.scoring import (
+    LEAD_WINDOW,
+    NOT_CHECKED,
+    DocumentScore,
+    is_restatement,
+    quote_rank,
+    score_documents,
+)
 from briefing.analysis.stories import Story, StoryTracker
 from briefing.analysis.summary import key_terms, summary
 from briefing.analysis.text import Sentence, content_terms, sentences
@@ -222,10 +229,11 @@ def _finding(
         for s, sc, f in zip(score.spans, score.sentence_scores, score.features, strict=True)
     ]
     restated = score.restated or (0.0,) * len(quotes)
+    # Not checked against known sentences (never a candidate to show): treated as retold, not quoted.
     retold = {
         k
         for k, (f, r) in enumerate(zip(score.features, restated, strict=True))
-        if is_restatement(f, r, params)
+        if r == NOT_CHECKED or is_restatement(f, r, params)
     }
     new = (
         [

@@ -114,7 +114,7 @@ class Linking:
         known = [s.text for r in rows for s in split(self.docs[r].text) if len(s.text.split()) >= 5]
         if not sentences or not known:
             return np.zeros(len(sentences), dtype=np.float32)
-        mine = self.embedder.embed([s.text for s in sentences])
+        mine = self.cache.vectors([s.text for s in sentences], self.embedder)  # known next week
         theirs = self.cache.vectors(known, self.embedder)
         return np.asarray((mine @ theirs.T).max(axis=1), dtype=np.float32)
 
@@ -137,7 +137,7 @@ def link(
             new_parts.append(p)
             text_of.append(t)
     known = cache.vectors(known_parts, embedder)
-    new = embedder.embed(new_parts)
+    new = cache.vectors(new_parts, embedder)  # kept: briefed articles join the baseline next time
     doc_sim, coverage = _by_group(new, text_of, len(texts), known, owner, len(docs))
     pairwise, _ = _by_group(new, text_of, len(texts), new, text_of, len(texts))
     return Linking(

@@ -88,8 +88,10 @@ def score_documents(
         information = float(np.mean([f.new_term_share for f in features])) if features else 0.0
         restated: tuple[float, ...] = ()
         if linking is not None:
-            restated = _restated(linking, candidates, scores, [r for r, _ in near[:CONTEXT_DOCS]], params)
             known_story = bool(len(index)) and float(matches[i].max()) >= params.semantic_new_story
+            # A new story has no known sentences to retell: only a known story's sentences are checked.
+            context_rows = [r for r, _ in near[:CONTEXT_DOCS]] if known_story else []
+            restated = _restated(linking, candidates, features, scores, context_rows, params)
         else:
             known_story = max_sim >= params.new_story_similarity
         if not known_story:
@@ -143,23 +145,37 @@ def _blended_nearest(lexical: np.ndarray, linking: Linking, params: Params) -> l
     return out
 
 
+NOT_CHECKED = -1.0  # a sentence whose restatement was not checked: never quoted, never counted fresh
+
+
 def _restated(
     linking: Linking,
     candidates: Sequence[Sentence],
+    features: Sequence[SentenceFeatures],
     scores: Sequence[float],
     rows: Sequence[int],
     params: Params,
 ) -> tuple[float, ...]:
-    """Best cosine of each candidate to a known sentence of the context documents. Only sentences that
-    could be quoted (new enough, or early enough to be the lead) are embedded; others get 0."""
-    wanted = [
-        k
-        for k, (s, sc) in enumerate(zip(candidates, scores, strict=True))
-        if sc >= params.novel_sentence or k < LEAD_WINDOW
-    ]
-    out = np.zeros(len(candidates), dtype=np.float32)
-    if wanted and rows:
-        out[wanted] = linking.restated([candidates[k] for k in wanted], rows)
+    """Best cosine of each candidate to a known sentence of the context documents.
+
+    Embedding is the cost, so sentences are checked lazily: the lead window and the best candidates
+    first (enough for the quotes and the class), the rest only when too few of those are fresh. The
+    class is the same as when checking all: it needs `development_facts` fresh sentences."""
+    out = np.full(len(candidates), NOT_CHECKED, dtype=np.float32)
+    if not rows:
+        return tuple(0.0 for _ in candidates)
+    novel = [k for k, sc in enumerate(scores) if sc >= params.novel_sentence]
+    ranked = sorted(novel, key=lambda k: -quote_rank(features[k], scores[k], 0.0))
+    first = list(dict.fromkeys([*range(min(LEAD_WINDOW, len(candidates))), *ranked[: params.max_quotes + 3]]))
+    rest = [k for k in ranked if k not in set(first)]
+    for batch in (first, rest):
+        if batch:
+            out[batch] = linking.restated([candidates[k] for k in batch], rows)
+        fresh = sum(
+            1 for k in novel if out[k] >= 0 and not is_restatement(features[k], float(out[k]), params)
+        )
+        if fresh > params.max_quotes:
+            break
     return tuple(round(float(x), 4) for x in out)
 
 
@@ -170,7 +186,7 @@ def _fresh(
     return sum(
         1
         for f, score, known in zip(features, scores, restated, strict=True)
-        if score >= params.novel_sentence and not is_restatement(f, known, params)
+        if score >= params.novel_sentence and known >= 0 and not is_restatement(f, known, params)
     )
 
 

@@ -465,7 +465,7 @@ def table(rows: Sequence[Row]) -> str:
     ]
     for r in rows:
         ref = " / ".join(x for x in (num(r.reference_auroc), num(r.reference_ap)) if x)
-        label = "NMI" if r.level == "story NMI" else ""
+        label = "NMI" if r.level.startswith("story NMI") else ""
         value = f"{num(r.auroc)} {label}".strip()
         goal = (
             ""
