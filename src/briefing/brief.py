@@ -75,10 +75,11 @@ def assemble(
     by_kind: dict[str, list[Finding]] = {k: [] for k in ("new", "development", "repeat", "duplicate")}
     for f in findings:
         by_kind[f.kind].append(f)
-    ranked = _interleave(
-        sorted(by_kind["new"], key=lambda f: (-f.score, f.article_id)),
-        sorted(by_kind["development"], key=lambda f: (-f.score, f.article_id)),
-    )
+
+    def rank(f: Finding) -> tuple[float, tuple[datetime, str, str, int]]:
+        return (-f.score, articles[f.article_id].time_order)  # equal scores: what the feeds said, not ids
+
+    ranked = _interleave(sorted(by_kind["new"], key=rank), sorted(by_kind["development"], key=rank))
     shown, cut = ranked[: report.max_entries], ranked[report.max_entries :]
     entries = {f.article_id: _entry(f, articles, config) for f in shown}
     key = [
@@ -92,7 +93,9 @@ def assemble(
         )
         for f in shown[: report.key_items]
     ]
-    dropped = [_duplicate(f, articles) for f in sorted(by_kind["duplicate"], key=lambda f: f.article_id)]
+    # Store ids follow the order concurrent feeds were stored in: order by what the feeds said instead.
+    duplicates = sorted(by_kind["duplicate"], key=lambda f: articles[f.article_id].time_order)
+    dropped = [_duplicate(f, articles) for f in duplicates]
     dropped += [
         Dropped(
             f.title,

@@ -35,7 +35,7 @@ from briefing.models import BaselineDoc
 from briefing.write import atomic_write_bytes, atomic_write_text
 
 FEATURES = 2**20
-VERSION = 2  # bump when the features or the files change: saved indexes are then rebuilt
+VERSION = 3  # bump when the features or the files change: saved indexes are then rebuilt
 # Features in more than this share of documents (common words) are left out of the postings: they add
 # little to a cosine and most of the cost. Candidates found through the rarer ones are then scored exactly.
 COMMON_SHARE = 0.02
@@ -53,7 +53,7 @@ def term_features(text: str) -> list[str]:
 def specific_features(text: str, names: Sequence[Name] | None = None) -> list[str]:
     """Name keys (one per mention) and figures: what distinguishes one event from another of its kind."""
     out = []
-    for name in names if names is not None else extract_names(text):
+    for name in names if names is not None else extract_names(text, strict=False):
         out.extend([name.key] * name.count)
     out.extend("#" + w.replace(",", "") for w in words(text) if is_number(w) and len(w) > 1)
     return out
@@ -410,7 +410,7 @@ _PARALLEL_FROM = 400  # below this, starting worker processes costs more than it
 
 
 def _vectorise(texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, list[list[str]]]:
-    names = [extract_names(t) for t in texts]
+    names = [extract_names(t, strict=False) for t in texts]  # every specific counts for similarity
     keys = [sorted({n.key for n in found}) for found in names]
     return term_counts(texts), specific_counts(texts, names), keys
 

@@ -64,7 +64,9 @@ class VectorCache:
         missing = list(dict.fromkeys(k for k in keys if k not in self._rows))
         if missing:
             first = {k: t for k, t in zip(keys, texts, strict=True)}
-            fresh = embedder.embed([first[k] for k in missing])
+            # Stored as float16: a fresh vector is rounded the same way now, so a run that computes it
+            # and a run that reads it back (a rerun after a crash) analyse identically.
+            fresh = embedder.embed([first[k] for k in missing]).astype(np.float16).astype(np.float32)
             base = len(self._rows)
             self._rows.update({k: base + i for i, k in enumerate(missing)})
             self._vectors = np.vstack([self._vectors, fresh])

@@ -147,8 +147,12 @@ def name_key(text: str) -> str:
     return "n:" + " ".join(skeleton(w) for w in plain.split())
 
 
-def extract_names(text: str, spans: Iterable[Sentence] | None = None) -> list[Name]:
+def extract_names(text: str, spans: Iterable[Sentence] | None = None, *, strict: bool = True) -> list[Name]:
     """The names in `text`, one per key, in order of first appearance, with mention counts.
+
+    `strict` (for names reported to the reader) drops everyday words, bare abbreviations the text never
+    spells out, and counts a surname alone as the person named before. Without it (for similarity, where
+    every specific helps tell two events apart) those stay as they are written.
 
     A capitalised word that opens a sentence counts as a name only when the text also capitalises it
     mid-sentence (so "Moscow" is a name and "Officials" is not).
@@ -164,15 +168,15 @@ def extract_names(text: str, spans: Iterable[Sentence] | None = None) -> list[Na
     }
     defined = _defined_acronyms(text)
     for sentence, sentence_tokens in zip(spans, tokens, strict=True):
-        for name in _sentence_names(sentence, sentence_tokens, mid_caps):
-            if _acronym(name.text) and _plain(name.text) not in _gazetteer():
+        for name in _sentence_names(sentence, sentence_tokens, mid_caps, strict):
+            if strict and _acronym(name.text) and _plain(name.text) not in _gazetteer():
                 if text[name.start - 1 : name.start] == "(" and name.text in defined:
                     continue  # "(PSRC)" right after its expansion: the same mention
                 expansion = defined.get(name.text)
                 if expansion is None:
                     continue  # a bare abbreviation the article never spells out: not a name to report
                 name = Name(expansion, name_key(expansion), name.kind, name.start, name.end)
-            seen = found.get(name.key) or _full_name(found, name)
+            seen = found.get(name.key) or (_full_name(found, name) if strict else None)
             if seen is not None and seen.key != name.key:
                 found[seen.key] = Name(seen.text, seen.key, seen.kind, seen.start, seen.end, seen.count + 1)
                 continue
@@ -220,7 +224,9 @@ def _defined_acronyms(text: str) -> dict[str, str]:
     return out
 
 
-def _sentence_names(sentence: Sentence, tokens: list[tuple[str, int, int]], mid_caps: set[str]) -> list[Name]:
+def _sentence_names(
+    sentence: Sentence, tokens: list[tuple[str, int, int]], mid_caps: set[str], strict: bool
+) -> list[Name]:
     content = [t for t, _, _ in tokens if fold(t) not in STOPWORDS]
     capitals = sum(1 for t in content if t[:1].isupper())
     shouting = sum(1 for t, _, _ in tokens if t.isupper() and len(t) > 1) > 0.6 * max(1, len(tokens))
@@ -233,7 +239,7 @@ def _sentence_names(sentence: Sentence, tokens: list[tuple[str, int, int]], mid_
 
     def close() -> None:
         if run:
-            out.extend(_split_run(sentence, list(run), shouting or headline, mid_caps))
+            out.extend(_split_run(sentence, list(run), shouting or headline, mid_caps, strict))
         run.clear()
 
     for i, (token, start, end) in enumerate(tokens):
@@ -252,7 +258,7 @@ def _sentence_names(sentence: Sentence, tokens: list[tuple[str, int, int]], mid_
 
 
 def _split_run(
-    sentence: Sentence, run: list[tuple[str, int, int]], cautious: bool, mid_caps: set[str]
+    sentence: Sentence, run: list[tuple[str, int, int]], cautious: bool, mid_caps: set[str], strict: bool
 ) -> list[Name]:
     """A run kept whole if the gazetteer knows it ("...Peace and Prosperity"), else split at "and".
 
@@ -265,9 +271,15 @@ def _split_run(
     whole = _plain(sentence.text[run[0][1] : run[-1][2]])
     parts: list[list[tuple[str, int, int]]] = [[]]
     if whole not in _gazetteer() and not cautious and _has_inner_title(run):
-        return [n for part in _split_titles(run) for n in _split_run(sentence, part, cautious, mid_caps)]
+        return [
+            n for part in _split_titles(run) for n in _split_run(sentence, part, cautious, mid_caps, strict)
+        ]
     if whole not in _gazetteer() and not cautious and (cut := _person_after(run)):
-        return [n for part in (run[:cut], run[cut:]) for n in _split_run(sentence, part, cautious, mid_caps)]
+        return [
+            n
+            for part in (run[:cut], run[cut:])
+            for n in _split_run(sentence, part, cautious, mid_caps, strict)
+        ]
     if whole in _gazetteer() or _one_institution(run):
         parts = [run]
     elif cautious:
@@ -278,7 +290,7 @@ def _split_run(
                 parts.append([])
             else:
                 parts[-1].append(token)
-    names = [_make_name(sentence, part, cautious, mid_caps) for part in parts if part]
+    names = [_make_name(sentence, part, cautious, mid_caps, strict) for part in parts if part]
     return [n for n in names if n is not None]
 
 
@@ -367,7 +379,7 @@ def _capitalised(token: str) -> bool:
 
 
 def _make_name(
-    sentence: Sentence, run: list[tuple[str, int, int]], cautious: bool, mid_caps: set[str]
+    sentence: Sentence, run: list[tuple[str, int, int]], cautious: bool, mid_caps: set[str], strict: bool
 ) -> Name | None:
     words = list(run)
     kind = ""
@@ -380,7 +392,7 @@ def _make_name(
             kind = "person"
         elif folded in _DEMONYMS and following and following not in _TITLES:
             break  # part of the name: "Eurasian Development Bank"
-        elif at_start and len(words) > 2 and is_common(folded) and not _known_word(words[0][0]):
+        elif strict and at_start and len(words) > 2 and is_common(folded) and not _known_word(words[0][0]):
             pass  # "Journalists Nargiz Absalamova" at the head of a sentence: the word is not the name
         elif not (
             folded in _DEMONYMS or folded in STOPWORDS or folded in _NOT_NAMES or folded in _CONNECTORS
@@ -414,9 +426,9 @@ def _make_name(
             return None  # a capitalised first word is usually just a first word
         if len(plain) < 2 or plain.isdigit():
             return None
-        if len(words) == 1 and (last in _ORG_WORDS or last in _EVENT_WORDS):
+        if strict and len(words) == 1 and (last in _ORG_WORDS or last in _EVENT_WORDS):
             return None  # "Corporation", "Ministry": a word of a name, not a name
-        if len(words) == 1 and is_common(last) and not is_place(text) and not possessive:
+        if strict and len(words) == 1 and is_common(last) and not is_place(text) and not possessive:
             return None  # "Police", "World", "Let": everyday English, capitalised by position or style
         if last in _ORG_WORDS:
             kind = "organisation"

@@ -24,7 +24,7 @@ class Params:
     story_lookback_days: int = 120  # how far back stories are traced
     semantic: bool = True  # use the sentence-embedding model when it loads
     # With the semantic model (chosen on the tune fold of the real-world set, `briefing eval`):
-    semantic_new_story: float = 0.23  # story match (meaning and terms) under which an article is a new story
+    semantic_new_story: float = 0.22  # story match (meaning and terms) under which an article is a new story
     semantic_match_blend: float = 0.3  # share of meaning in that match (the rest: terms and specifics)
     semantic_blend: float = 0.7  # share of meaning (against terms) in ranking the closest known documents
     restated_sentence: float = 0.75  # cosine to a known sentence from which a sentence only retells it
