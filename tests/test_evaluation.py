@@ -106,8 +106,10 @@ def test_realworld_holdout_through_the_command() -> None:
     report = json.loads(done.stdout)
     assert report["fold"] == "holdout" and report["method"] == "semantic"
     got = {m["name"]: m["value"] for m in report["measures"]}
-    # Regression guards, below the figures the README reports for the holdout fold.
-    assert got["class accuracy"] >= 0.75
-    assert got["name precision"] >= 0.9 and got["name recall"] >= 0.75
-    assert got["duplicate pairs grouped"] == 1.0
-    assert got["restatements quoted as new"] <= 2
+    # Regression guards at or just below the holdout figures the README reports (not the goals of #12,
+    # which are not all met: see the README's evaluation section).
+    assert got["class accuracy"] >= 0.8 and got["lead fact quoted first"] >= 0.7
+    assert got["name precision"] >= 0.95 and got["name recall"] >= 0.85
+    assert got["new-fact recall (top 5)"] >= 0.75
+    assert got["duplicate pairs grouped"] >= 0.5
+    assert got["restatements quoted as new"] <= 7

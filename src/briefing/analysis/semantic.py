@@ -139,7 +139,8 @@ def _load() -> tuple[Embedder | None, Status]:
         return None, Status(False, f"semantic model needs {e.name or 'onnxruntime and tokenizers'}")
     except Exception as e:  # ONNX Runtime raises its own types for a file it cannot run
         return None, Status(False, f"semantic model {model} could not be loaded: {type(e).__name__}")
-    return embedder, Status(True, f"{MODEL_NAME}, {model}")
+    # The packaged model is named only; another copy is named with its path (the brief shows this).
+    return embedder, Status(True, f"{MODEL_NAME}, {model}" if setting else MODEL_NAME)
 
 
 def _packaged_model() -> Path:
