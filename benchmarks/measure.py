@@ -8,13 +8,16 @@ sum of resident sizes.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -87,3 +90,9 @@ def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> Mea
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {err[-2000:]}")
     cpu = sum(cpu_seen.values()) / os.sysconf("SC_CLK_TCK")
     return Measured(wall, cpu, peak, peak_main, out, started_at)
+
+
+def child_json(script: str, arguments: Sequence[str]) -> dict[str, Any]:
+    """Run `script` with `arguments` in a fresh Python process; its last line of output, read as JSON."""
+    done = subprocess.run([sys.executable, script, *arguments], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

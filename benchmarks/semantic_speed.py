@@ -21,12 +21,12 @@ import argparse
 import json
 import random
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from measure import child_json
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "realworld-dev" / "articles.json"
 NAMES = "Aral Barsky Chkheidze Dovlatov Eminov Farzaliyev Gurbanov Hakobyan Ismoilov Jumabekov".split()
@@ -118,24 +118,9 @@ def child(phase: str, kind: str, new: int, folder: Path) -> None:
 
 
 def run_child(phase: str, kind: str, new: int, folder: Path) -> dict[str, float]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            phase,
-            "--baseline",
-            kind,
-            "--new",
-            str(new),
-            "--folder",
-            str(folder),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    return child_json(
+        __file__, ["--child", phase, "--baseline", kind, "--new", str(new), "--folder", str(folder)]
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def main() -> None:

@@ -91,7 +91,6 @@ class Linking:
     doc_similarity: np.ndarray  # (texts, baseline docs): best paragraph-to-paragraph cosine
     coverage: np.ndarray  # (texts, baseline docs): mean over the text's paragraphs of their best cosine
     pairwise: np.ndarray  # (texts, texts): best paragraph-to-paragraph cosine between new texts
-    meanings: np.ndarray  # (texts, dimensions): unit mean of each text's paragraph vectors
     embedder: Embedder
     cache: VectorCache
     docs: tuple[BaselineDoc, ...]
@@ -103,7 +102,6 @@ class Linking:
             self.doc_similarity[at],
             self.coverage[at],
             self.pairwise[np.ix_(at, at)],
-            self.meanings[at],
             self.embedder,
             self.cache,
             self.docs,
@@ -126,45 +124,24 @@ def link(
 ) -> Linking:
     """Compare `texts` with the baseline `docs` and with each other, paragraph by paragraph."""
     cache = cache if cache is not None else VectorCache()
-    known_parts: list[str] = []
-    owner: list[int] = []
-    for d, doc in enumerate(docs):
-        for p in paragraphs(doc.text):
-            known_parts.append(p)
-            owner.append(d)
-    new_parts: list[str] = []
-    text_of: list[int] = []
-    for t, text in enumerate(texts):
-        for p in paragraphs(text):
-            new_parts.append(p)
-            text_of.append(t)
+    known_parts, owner = _paragraphs_of([d.text for d in docs])
+    new_parts, text_of = _paragraphs_of(texts)
     known = cache.vectors(known_parts, embedder)
     new = cache.vectors(new_parts, embedder)  # kept: briefed articles join the baseline next time
     doc_sim, coverage = _by_group(new, text_of, len(texts), known, owner, len(docs))
     pairwise, _ = _by_group(new, text_of, len(texts), new, text_of, len(texts))
-    return Linking(
-        doc_sim, coverage, pairwise, mean_vectors(new, text_of, len(texts)), embedder, cache, tuple(docs)
-    )
+    return Linking(doc_sim, coverage, pairwise, embedder, cache, tuple(docs))
 
 
-def meanings(embedder: Embedder, texts: Sequence[str], cache: VectorCache | None = None) -> np.ndarray:
-    """One unit vector per text: the mean of its paragraphs' vectors (cached by paragraph)."""
+def _paragraphs_of(texts: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Every paragraph of the texts, and the text each belongs to."""
     parts: list[str] = []
-    text_of: list[int] = []
+    group: list[int] = []
     for t, text in enumerate(texts):
         for p in paragraphs(text):
             parts.append(p)
-            text_of.append(t)
-    vectors = (cache or VectorCache()).vectors(parts, embedder)
-    return mean_vectors(vectors, text_of, len(texts))
-
-
-def mean_vectors(vectors: np.ndarray, group: Sequence[int], groups: int) -> np.ndarray:
-    out = np.zeros((groups, DIMENSIONS), dtype=np.float32)
-    if len(vectors):
-        np.add.at(out, np.asarray(group), vectors.astype(np.float32))
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+            group.append(t)
+    return parts, group
 
 
 def _by_group(
