@@ -156,3 +156,31 @@ def test_another_first_name_with_a_similar_surname_is_another_person() -> None:
     assert book.knows(name_key("Samvel Karapetian"))  # a spelling variant of the known person
     assert book.knows(name_key("Karapetian"))  # the surname alone: the known person
     assert not book.knows(name_key("Narek Karapetian"))  # another member of the family
+
+
+def test_institutions_and_names_keep_their_words() -> None:
+    text = (
+        "World Health Organization officials met. Human Rights Watch objected. Jan Egeland spoke on Nov. 5. "
+        "The Second World War ended. Talks between Armenia & Azerbaijan resumed. "
+        "Korea Hydro & Nuclear Power bid."
+    )
+    found = dict(names(text))
+    assert {"World Health Organization", "Human Rights Watch", "Jan Egeland", "Second World War"} <= set(
+        found
+    )
+    assert found.get("Armenia") == "place" and found.get("Azerbaijan") == "place"
+    assert "Korea Hydro & Nuclear Power" in found and "Nov" not in found
+    assert found.get("Human Rights Watch") != "person"
+
+
+def test_an_arabic_article_is_part_of_the_name_known_without_it() -> None:
+    assert NameBook([name_key("Assad")]).knows(name_key("Bashar al-Assad"))
+    assert not NameBook([name_key("Armenia")]).knows(name_key("Electric Networks of Armenia"))
+
+
+def test_a_spelled_out_abbreviation_keeps_exact_offsets_and_hostile_capitals_are_cheap() -> None:
+    text = "The PSRC met first. Later the Public Services Regulatory Commission (PSRC) voted."
+    (psrc,) = extract_names(text)
+    assert text[psrc.start : psrc.end] == psrc.text == "Public Services Regulatory Commission"
+    # A page of capitals before a parenthesis: the definition search was quadratic (hours), now linear.
+    assert extract_names("A" * 200_000 + " (AB) and more.") == []

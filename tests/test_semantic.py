@@ -213,3 +213,57 @@ def test_similarity_by_paragraph_and_coverage() -> None:
     assert linking.doc_similarity[0, 0] > DEFAULTS.semantic_new_story > linking.doc_similarity[1].max()
     assert (linking.coverage <= linking.doc_similarity + 1e-6).all()
     assert linking.pairwise[0, 0] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_an_authors_biography_does_not_make_two_stories_one() -> None:
+    bio = (
+        "Jane Roe is a senior fellow at the Eurasia Institute, where she leads research on energy security, "
+        "connectivity and the politics of infrastructure in the South Caucasus and Central Asia."
+    )
+    pipeline = BaselineDoc(
+        "seed#9",
+        "Pipeline deal",
+        ("Jane Roe",),
+        None,
+        "Turkmenistan and Azerbaijan agreed to build a gas pipeline across the Caspian seabed, with a capacity "
+        f"of 30 billion cubic meters a year.\n\n{bio}",
+        "seed",
+    )
+    quake = (
+        "A magnitude 6.1 earthquake struck the Fergana Valley on Tuesday, killing at least 14 people and "
+        f"damaging hundreds of homes in three districts, officials said.\n\n{bio}"
+    )
+    assert bio not in paragraphs(quake)
+    linking = link(embedder(), [pipeline, OTHER], [quake])
+    assert linking.doc_similarity[0, 0] < 0.3  # in meaning, the earthquake is nothing like the pipeline
+    # In the same period, two pieces that share only their author's bio are not one story.
+    pipe = article(2, "Pipeline deal", pipeline.text)
+    result = analyse(BaselineIndex.build([OTHER]), [article(1, "Earthquake", quake), pipe])
+    assert "duplicate" not in {f.kind for f in result.findings}
+
+
+def test_the_vector_cache_survives_the_index_growing(tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    BaselineIndex.load_or_build([KNOWN], folder)
+    cache = VectorCache(folder)
+    link(embedder(), [KNOWN], [RETOLD], cache)
+    cache.save()
+    BaselineIndex.load_or_build([KNOWN, OTHER], folder)  # a new generation: older files are removed
+    assert (folder / "vectors.npz").exists() and len(VectorCache(folder)._rows) > 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"PK\x03\x04 truncated zip", b"not a numpy file", "npy"],
+    ids=["empty", "zip", "text", "npy"],
+)
+def test_a_damaged_vector_cache_is_computed_again(tmp_path: Path, content: bytes | str) -> None:
+    path = tmp_path / "vectors.npz"
+    if content == "npy":
+        with path.open("wb") as f:
+            np.save(f, np.zeros(3))
+    else:
+        assert isinstance(content, bytes)
+        path.write_bytes(content)
+    linking = link(embedder(), [KNOWN], [RETOLD], VectorCache(tmp_path))
+    assert linking.doc_similarity.shape == (1, 1) and linking.doc_similarity[0, 0] > 0.5

@@ -36,6 +36,9 @@ from briefing.write import atomic_write_bytes, atomic_write_text
 
 FEATURES = 2**20
 VERSION = 3  # bump when the features or the files change: saved indexes are then rebuilt
+# Files of the index folder that outlive a generation: the metadata, and the sentence vectors of the
+# baseline (`linking.CACHE_FILE`), which grow with it and would otherwise be computed again each time.
+KEPT = frozenset({"index.json", "vectors.npz"})
 # Features in more than this share of documents (common words) are left out of the postings: they add
 # little to a cosine and most of the cost. Candidates found through the rarer ones are then scored exactly.
 COMMON_SHARE = 0.02
@@ -285,7 +288,7 @@ class BaselineIndex:
         }
         atomic_write_text(folder / "index.json", json.dumps(meta))
         for stale in folder.iterdir():  # older generations, and temporary files a crash left
-            if stale.name != "index.json" and not stale.name.startswith(generation):
+            if stale.name not in KEPT and not stale.name.startswith(generation):
                 stale.unlink(missing_ok=True)
 
     def _release(self, which: str) -> None:

@@ -31,10 +31,15 @@ MIN_PARAGRAPH_WORDS = 8  # shorter blocks are headings, bylines and captions
 CACHE_FILE = "vectors.npz"
 
 
+# "Jane Roe is a senior fellow at ...": a biography is shared by every piece of its author, whatever the
+# story, so one verbatim bio would make two unrelated articles look like one story.
+_BIO = re.compile(r"^[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3},? (?:is|was|serves as|has been) (?:a|an|the)\s")
+
+
 def paragraphs(text: str) -> list[str]:
-    """The paragraphs of a text worth comparing (at least a sentence long)."""
+    """The paragraphs of a text worth comparing (at least a sentence long, not an author's bio)."""
     blocks = [p.strip() for p in _PARAGRAPH.split(text)]
-    found = [p for p in blocks if len(p.split()) >= MIN_PARAGRAPH_WORDS]
+    found = [p for p in blocks if len(p.split()) >= MIN_PARAGRAPH_WORDS and not _BIO.match(p)]
     return found or [" ".join(text.split())]
 
 
@@ -51,11 +56,14 @@ class VectorCache:
 
     def _read(self, path: Path) -> None:
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with path.open("rb") as f:
+                data = np.load(f, allow_pickle=False)
+                if not isinstance(data, np.lib.npyio.NpzFile):
+                    return
                 keys, vectors = [str(k) for k in data["keys"]], data["vectors"].astype(np.float32)
-        except (OSError, ValueError, KeyError):
-            return  # absent or damaged: vectors are computed again
-        if vectors.shape == (len(keys), DIMENSIONS):
+        except Exception:  # absent, truncated, not ours (zip, EOF, type errors): computed again
+            return
+        if vectors.shape == (len(keys), DIMENSIONS) and len(set(keys)) == len(keys):
             self._rows = {k: i for i, k in enumerate(keys)}
             self._vectors = vectors
 
@@ -67,7 +75,7 @@ class VectorCache:
             # Stored as float16: a fresh vector is rounded the same way now, so a run that computes it
             # and a run that reads it back (a rerun after a crash) analyse identically.
             fresh = embedder.embed([first[k] for k in missing]).astype(np.float16).astype(np.float32)
-            base = len(self._rows)
+            base = len(self._vectors)
             self._rows.update({k: base + i for i, k in enumerate(missing)})
             self._vectors = np.vstack([self._vectors, fresh])
             self._dirty = True

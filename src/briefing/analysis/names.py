@@ -41,8 +41,11 @@ _NOT_NAMES = frozenset(
     yesterday tomorrow according read published sign visit newsletter image credit photo alongside amid
     following given unlike like including regarding concerning besides beyond within without toward
     finally ultimately initially recently currently notably similarly conversely likewise overall
-    west east north south jan feb mar apr jun jul aug sep sept oct nov dec two three four five six
-    seven eight nine ten second third fourth fifth sixth""".split()
+    west east north south two three four five six seven eight nine ten later earlier""".split()
+)
+# Not names when they stand alone ("Nov", "Second"), but parts of names ("Jan Egeland", "Second World War").
+_LONE_NOT_NAMES = frozenset(
+    "jan feb mar apr jun jul aug sep sept oct nov dec second third fourth fifth".split()
 )
 _DEMONYMS = frozenset(
     """american russian chinese european western eastern soviet turkish iranian persian israeli georgian
@@ -147,7 +150,13 @@ def name_key(text: str) -> str:
     return "n:" + " ".join(skeleton(w) for w in plain.split())
 
 
-def extract_names(text: str, spans: Iterable[Sentence] | None = None, *, strict: bool = True) -> list[Name]:
+def extract_names(
+    text: str,
+    spans: Iterable[Sentence] | None = None,
+    *,
+    strict: bool = True,
+    defined: dict[str, str] | None = None,
+) -> list[Name]:
     """The names in `text`, one per key, in order of first appearance, with mention counts.
 
     `strict` (for names reported to the reader) drops everyday words, bare abbreviations the text never
@@ -166,7 +175,7 @@ def extract_names(text: str, spans: Iterable[Sentence] | None = None, *, strict:
         for t, start, _ in spans_of
         if t[:1].isupper() and not _opens(s.text, start)
     }
-    defined = _defined_acronyms(text)
+    defined = defined_acronyms(text) if defined is None else defined
     for sentence, sentence_tokens in zip(spans, tokens, strict=True):
         for name in _sentence_names(sentence, sentence_tokens, mid_caps, strict):
             if strict and _acronym(name.text) and _plain(name.text) not in _gazetteer():
@@ -175,7 +184,11 @@ def extract_names(text: str, spans: Iterable[Sentence] | None = None, *, strict:
                 expansion = defined.get(name.text)
                 if expansion is None:
                     continue  # a bare abbreviation the article never spells out: not a name to report
-                name = Name(expansion, name_key(expansion), name.kind, name.start, name.end)
+                # The name is where the text spells it out, so its offsets slice exactly that text.
+                at = text.find(expansion)
+                start, end = (at, at + len(expansion)) if at >= 0 else (name.start, name.end)
+                kind = "organisation" if fold(expansion.split()[-1]) in _ORG_WORDS else name.kind
+                name = Name(expansion, name_key(expansion), kind, start, end)
             seen = found.get(name.key) or (_full_name(found, name) if strict else None)
             if seen is not None and seen.key != name.key:
                 found[seen.key] = Name(seen.text, seen.key, seen.kind, seen.start, seen.end, seen.count + 1)
@@ -188,9 +201,13 @@ def extract_names(text: str, spans: Iterable[Sentence] | None = None, *, strict:
     return list(found.values())
 
 
-_DEFINITION = re.compile(
-    r"((?:[A-Z][\w’'&.-]*\s+)(?:(?:of|for|and|the|de|on)\s+|[A-Z][\w’'&.-]*\s+){0,8})\(([A-Z][A-Z0-9&-]{1,7})\)"
+# "(PSRC)" is found first; the words before it are read from a short window only, with bounded word
+# lengths, so a hostile run of capitals costs linear time.
+_PARENTHESISED = re.compile(r"\(([A-Z][A-Z0-9&-]{1,7})\)")
+_EXPANSION = re.compile(
+    r"((?:[A-Z][\w’'&.-]{0,40}\s+)(?:(?:of|for|and|the|de|on)\s+|[A-Z][\w’'&.-]{0,40}\s+){0,8})$"
 )
+_WINDOW = 400
 
 
 def _full_name(found: dict[str, Name], name: Name) -> Name | None:
@@ -208,11 +225,14 @@ def _acronym(text: str) -> bool:
     return " " not in text and len(text) <= 8 and text.upper() == text and any(c.isalpha() for c in text)
 
 
-def _defined_acronyms(text: str) -> dict[str, str]:
+def defined_acronyms(text: str) -> dict[str, str]:
     """ "Public Services Regulatory Commission (PSRC)": abbreviations the text spells out."""
     out: dict[str, str] = {}
-    for m in _DEFINITION.finditer(text):
-        words, acronym = m.group(1).split(), m.group(2)
+    for m in _PARENTHESISED.finditer(text):
+        before = _EXPANSION.search(text, max(0, m.start() - _WINDOW), m.start())
+        if before is None:
+            continue
+        words, acronym = before.group(1).split(), m.group(1)
         letters = [c for c in acronym if c.isalpha()]
         # The expansion: the longest tail of words that starts with the acronym's first letter and has
         # about one capitalised word per letter ("China National Nuclear Corporation (CNNC)").
@@ -244,7 +264,8 @@ def _sentence_names(
 
     for i, (token, start, end) in enumerate(tokens):
         gap = sentence.text[tokens[i - 1][2] : start] if i else ""
-        if run and gap.strip(" -&"):  # punctuation between words ends a name ("&" joins one)
+        joins = gap.strip(" -") == "&" and len(run) >= 2  # "Korea Hydro & Nuclear Power"
+        if run and gap.strip(" -") and not joins:  # punctuation between words ends a name
             close()
         folded = fold(token)
         if _capitalised(token) or (run and (folded in _CONNECTORS or folded == "and")):
@@ -392,7 +413,16 @@ def _make_name(
             kind = "person"
         elif folded in _DEMONYMS and following and following not in _TITLES:
             break  # part of the name: "Eurasian Development Bank"
-        elif strict and at_start and len(words) > 2 and is_common(folded) and not _known_word(words[0][0]):
+        elif (
+            strict
+            and at_start
+            and len(words) > 2
+            and is_common(folded)
+            and not _known_word(words[0][0])
+            and not _institutional(sentence.text, words)
+            and folded not in mid_caps
+            and not any(is_common(fold(t)) for t, _, _ in words[1:])  # a person's name follows
+        ):
             pass  # "Journalists Nargiz Absalamova" at the head of a sentence: the word is not the name
         elif not (
             folded in _DEMONYMS or folded in STOPWORDS or folded in _NOT_NAMES or folded in _CONNECTORS
@@ -414,7 +444,9 @@ def _make_name(
         if cautious and not (len(words) == 1 and words[0][0].isupper() and len(words[0][0]) <= 6):
             return None  # a headline: only acronyms and known names count
         last = fold(words[-1][0])
-        if len(words) == 1 and (last in _NOT_NAMES or last in _DEMONYMS or last in STOPWORDS):
+        if len(words) == 1 and (
+            last in _NOT_NAMES | _LONE_NOT_NAMES or last in _DEMONYMS or last in STOPWORDS
+        ):
             return None
         if (
             len(words) == 1
@@ -436,7 +468,12 @@ def _make_name(
             kind = "event"
         elif last in _PLACE_WORDS or is_place(text):
             kind = "place"
-        elif not kind and 2 <= len(words) <= 3 and all(_personal(t[0]) for t in words):
+        elif (
+            not kind
+            and 2 <= len(words) <= 3
+            and all(_personal(t[0]) for t in words)
+            and not is_common(fold(words[-1][0]))  # a surname, not "Human Rights Watch"
+        ):
             kind = "person"  # "Liana Gasparyan": two or three personal words
         kind = kind or "name"
     else:
@@ -444,8 +481,17 @@ def _make_name(
     return Name(text, name_key(text), kind, sentence.start + start, sentence.start + end)
 
 
+def _institutional(text: str, words: list[tuple[str, int, int]]) -> bool:
+    """ "World Health Organization", "Human Rights Watch": the whole run is known or names an institution."""
+    whole = _plain(text[words[0][1] : words[-1][2]])
+    return whole in _gazetteer() or any(fold(t) in _ORG_WORDS for t, _, _ in words)
+
+
 def _known_word(token: str) -> bool:
     return _plain(token) in _gazetteer() or is_place(token)
+
+
+_INSTITUTION_SKELETONS = frozenset({"of", "fr"})  # skeletons of "of" and "for" ("al-Assad" is a person)
 
 
 class NameBook:
@@ -474,7 +520,7 @@ class NameBook:
         if key.startswith("g:"):
             return False
         parts = key[2:].split()
-        if not parts or _CONNECTORS & set(parts):
+        if not parts or _INSTITUTION_SKELETONS & set(parts[:-1]):
             return False  # "Electric Networks of Armenia" is not a person whose surname is Armenia
         last = parts[-1]
         if len(last) >= 3 and last in self._by_last:

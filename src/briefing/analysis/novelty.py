@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from sklearn.utils import murmurhash3_32
 
 from briefing.analysis.index import FEATURES, BaselineIndex, Queries, term_counts
-from briefing.analysis.names import NameBook, extract_names
+from briefing.analysis.names import NameBook, defined_acronyms, extract_names
 from briefing.analysis.text import Sentence, content_terms, fold, is_number, sentences, stem, words
 from briefing.models import BaselineDoc
 
@@ -138,6 +138,7 @@ def sentence_features(
     if not spans:
         return []
     idf = index.idf("terms")
+    defined = defined_acronyms(text)  # an abbreviation spelled out earlier in the article is a name
     vectors = index.query("terms", term_counts([s.text for s in spans]))
     best = np.full(len(spans), -1)
     best_sim = np.zeros(len(spans), dtype=np.float32)
@@ -152,7 +153,7 @@ def sentence_features(
         pairs = [f"{a} {b}" for a, b in itertools.pairwise(stems)]
         weights = [float(idf[column(t)]) for t in stems]
         new_weight = sum(w for t, w in zip(stems, weights, strict=True) if t not in ctx.terms)
-        names = [n for n in extract_names(s.text, [Sentence(s.text, 0, len(s.text), 0, 0)])]
+        names = extract_names(s.text, [Sentence(s.text, 0, len(s.text), 0, 0)], defined=defined)
         new_names = [n.text for n in names if not book.knows(n.key)]
         numbers = [w for w in words(s.text) if is_number(w) and w not in ctx.numbers and len(w) > 1]
         out.append(

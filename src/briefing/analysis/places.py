@@ -29,13 +29,20 @@ def _places() -> frozenset[str]:
     for sub in pycountry.subdivisions:
         found.update(_forms(sub.name))
     found.discard("")
-    return frozenset(found)
+    return frozenset(found - _GENERIC)
 
 
 def _forms(name: str) -> set[str]:
     """ "Korea, Republic of" is also "Korea"; "Dagestan, Respublika" also "Dagestan"; kinds dropped."""
     head = name.split(",")[0].split("(")[0]
     return {plain(name), plain(head), plain(_KINDS.sub("", fold(head)))}
+
+
+# Words that ISO lists use as (parts of) subdivision names but that are not places on their own in prose.
+_GENERIC = frozenset(
+    """central northern southern eastern western north south east west capital coast bay delta mountain
+    free upper lower new greater river lake islands island city state centre center interior""".split()
+)
 
 
 def plain(text: str) -> str:

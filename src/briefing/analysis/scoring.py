@@ -168,13 +168,14 @@ def _restated(
     ranked = sorted(novel, key=lambda k: -quote_rank(features[k], scores[k], 0.0))
     first = list(dict.fromkeys([*range(min(LEAD_WINDOW, len(candidates))), *ranked[: params.max_quotes + 3]]))
     rest = [k for k in ranked if k not in set(first)]
+    enough = max(params.development_facts, params.max_quotes + 1)  # for the class and the quotes
     for batch in (first, rest):
         if batch:
-            out[batch] = linking.restated([candidates[k] for k in batch], rows)
-        fresh = sum(
-            1 for k in novel if out[k] >= 0 and not is_restatement(features[k], float(out[k]), params)
-        )
-        if fresh > params.max_quotes:
+            # Clipped at 0: a negative cosine retells nothing either, and -1 stays the "not checked" mark.
+            out[batch] = np.maximum(linking.restated([candidates[k] for k in batch], rows), 0.0)
+        checked = [k for k in novel if out[k] != NOT_CHECKED]
+        fresh = sum(1 for k in checked if not is_restatement(features[k], float(out[k]), params))
+        if fresh >= enough:
             break
     return tuple(round(float(x), 4) for x in out)
 

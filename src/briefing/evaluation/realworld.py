@@ -244,7 +244,9 @@ def judge(records: Sequence[Record], analysis: Analysis, folds: dict[str, str]) 
     ids = {r.id: n for n, r in enumerate(records, start=1)}
     for r in records:
         if r.dup_group:
-            partner[r.id] = next(ids[o.id] for o in records if o.dup_group == r.dup_group and o.id != r.id)
+            found = [ids[o.id] for o in records if o.dup_group == r.dup_group and o.id != r.id]
+            if found:  # a group of one (an incomplete data file) has no partner to be filed against
+                partner[r.id] = found[0]
     out = []
     for n, r in enumerate(records, start=1):
         f = by_article[n]

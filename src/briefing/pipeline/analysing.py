@@ -110,7 +110,10 @@ def analyze_in(
         a for a in store.articles(since=since - timedelta(days=params.story_lookback_days), until=since)
     ]
     # Whether the model is in use is part of what the findings depend on (it loads lazily, here).
-    model = semantic.status() if params.semantic and articles else semantic.Status(False, _OFF)
+    if params.semantic and articles:
+        model = semantic.status()
+    else:
+        model = semantic.Status(False, _OFF if not params.semantic else "no articles to analyse")
     key = _baseline_key(docs, config, history, model.used)
     by_id = {a.id: a for a in articles}
     stored = store.findings(by_id, key) if not all_sentences else {}
