@@ -22,11 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from briefing.analysis.semantic import DIMENSIONS, Embedder
-from briefing.analysis.text import Sentence
+from briefing.analysis.text import PARAGRAPH_BREAK, Sentence
 from briefing.models import BaselineDoc
 from briefing.write import atomic_write_many
 
-_PARAGRAPH = re.compile(r"\n\s*\n")
 MIN_PARAGRAPH_WORDS = 8  # shorter blocks are headings, bylines and captions
 CACHE_FILE = "vectors.npz"
 
@@ -38,7 +37,7 @@ _BIO = re.compile(r"^[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){1,3},? (?:is|was|se
 
 def paragraphs(text: str) -> list[str]:
     """The paragraphs of a text worth comparing (at least a sentence long, not an author's bio)."""
-    blocks = [p.strip() for p in _PARAGRAPH.split(text)]
+    blocks = [p.strip() for p in PARAGRAPH_BREAK.split(text)]
     found = [p for p in blocks if len(p.split()) >= MIN_PARAGRAPH_WORDS and not _BIO.match(p)]
     return found or [" ".join(text.split())]
 
@@ -49,7 +48,7 @@ class VectorCache:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
         self._rows: dict[str, int] = {}
-        self._vectors = np.zeros((0, DIMENSIONS), dtype=np.float32)
+        self._buffer = np.zeros((0, DIMENSIONS), dtype=np.float32)  # rows beyond len(_rows) are spare
         self._dirty = False
         if folder is not None:
             self._read(folder / CACHE_FILE)
@@ -65,7 +64,7 @@ class VectorCache:
             return
         if vectors.shape == (len(keys), DIMENSIONS) and len(set(keys)) == len(keys):
             self._rows = {k: i for i, k in enumerate(keys)}
-            self._vectors = vectors
+            self._buffer = vectors
 
     def vectors(self, texts: Sequence[str], embedder: Embedder) -> np.ndarray:
         keys = [hashlib.sha1(t.encode("utf-8"), usedforsecurity=False).hexdigest() for t in texts]
@@ -75,18 +74,22 @@ class VectorCache:
             # Stored as float16: a fresh vector is rounded the same way now, so a run that computes it
             # and a run that reads it back (a rerun after a crash) analyse identically.
             fresh = embedder.embed([first[k] for k in missing]).astype(np.float16).astype(np.float32)
-            base = len(self._vectors)
+            base = len(self._rows)
+            if base + len(fresh) > len(self._buffer):  # grow by doubling: adding stays cheap as it grows
+                grown = np.zeros((max(2 * len(self._buffer), base + len(fresh)), DIMENSIONS), np.float32)
+                grown[:base] = self._buffer[:base]
+                self._buffer = grown
+            self._buffer[base : base + len(fresh)] = fresh
             self._rows.update({k: base + i for i, k in enumerate(missing)})
-            self._vectors = np.vstack([self._vectors, fresh])
             self._dirty = True
-        return self._vectors[[self._rows[k] for k in keys]] if keys else np.zeros((0, DIMENSIONS), np.float32)
+        return self._buffer[[self._rows[k] for k in keys]] if keys else np.zeros((0, DIMENSIONS), np.float32)
 
     def save(self) -> None:
         if self.folder is None or not self._dirty:
             return
         keys = sorted(self._rows, key=self._rows.__getitem__)
         buffer = io.BytesIO()
-        np.savez(buffer, keys=np.array(keys), vectors=self._vectors.astype(np.float16))
+        np.savez(buffer, keys=np.array(keys), vectors=self._buffer[: len(keys)].astype(np.float16))
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write_many({self.folder / CACHE_FILE: buffer.getvalue()})
         self._dirty = False
@@ -115,11 +118,9 @@ class Linking:
             self.docs,
         )
 
-    def restated(self, sentences: Sequence[Sentence], rows: Sequence[int]) -> np.ndarray:
-        """For each sentence, its best cosine to a sentence of the baseline documents `rows`."""
-        from briefing.analysis.text import sentences as split
-
-        known = [s.text for r in rows for s in split(self.docs[r].text) if len(s.text.split()) >= 5]
+    def restated(self, sentences: Sequence[Sentence], known_sentences: Sequence[str]) -> np.ndarray:
+        """For each sentence, its best cosine to one of `known_sentences` (those of five words or more)."""
+        known = [s for s in known_sentences if len(s.split()) >= 5]
         if not sentences or not known:
             return np.zeros(len(sentences), dtype=np.float32)
         mine = self.cache.vectors([s.text for s in sentences], self.embedder)  # known next week

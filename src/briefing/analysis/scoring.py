@@ -69,8 +69,8 @@ def score_documents(
     `params.semantic_new_story`; nearest documents are ranked by a blend of meaning and terms;
     sentences that retell a known sentence in other words count as known."""
     q = queries if queries is not None else texts
-    lexical = index.similarities(q, SPECIFICS_WEIGHT) if linking is not None else None
-    if linking is not None and lexical is not None:
+    if linking is not None:
+        lexical = index.similarities(q, SPECIFICS_WEIGHT)
         neighbours = _blended_nearest(lexical, linking, params)
         matches = story_match(linking.doc_similarity, lexical, params)
     else:
@@ -89,9 +89,10 @@ def score_documents(
         restated: tuple[float, ...] = ()
         if linking is not None:
             known_story = bool(len(index)) and float(matches[i].max()) >= params.semantic_new_story
-            # A new story has no known sentences to retell: only a known story's sentences are checked.
-            context_rows = [r for r, _ in near[:CONTEXT_DOCS]] if known_story else []
-            restated = _restated(linking, candidates, features, scores, context_rows, params)
+            # A new story has no known sentences to retell: only a known story's sentences are checked,
+            # against the context's sentences (already split by `context`).
+            known = [s.text for _, s in ctx.sentences] if known_story else []
+            restated = _restated(linking, candidates, features, scores, known, params)
         else:
             known_story = max_sim >= params.new_story_similarity
         if not known_story:
@@ -153,7 +154,7 @@ def _restated(
     candidates: Sequence[Sentence],
     features: Sequence[SentenceFeatures],
     scores: Sequence[float],
-    rows: Sequence[int],
+    known: Sequence[str],
     params: Params,
 ) -> tuple[float, ...]:
     """Best cosine of each candidate to a known sentence of the context documents.
@@ -162,7 +163,7 @@ def _restated(
     first (enough for the quotes and the class), the rest only when too few of those are fresh. The
     class is the same as when checking all: it needs `development_facts` fresh sentences."""
     out = np.full(len(candidates), NOT_CHECKED, dtype=np.float32)
-    if not rows:
+    if not known:
         return tuple(0.0 for _ in candidates)
     novel = [k for k, sc in enumerate(scores) if sc >= params.novel_sentence]
     ranked = sorted(novel, key=lambda k: -quote_rank(features[k], scores[k], 0.0))
@@ -172,7 +173,7 @@ def _restated(
     for batch in (first, rest):
         if batch:
             # Clipped at 0: a negative cosine retells nothing either, and -1 stays the "not checked" mark.
-            out[batch] = np.maximum(linking.restated([candidates[k] for k in batch], rows), 0.0)
+            out[batch] = np.maximum(linking.restated([candidates[k] for k in batch], known), 0.0)
         checked = [k for k in novel if out[k] != NOT_CHECKED]
         fresh = sum(1 for k in checked if not is_restatement(features[k], float(out[k]), params))
         if fresh >= enough:

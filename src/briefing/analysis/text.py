@@ -19,7 +19,7 @@ _ABBREVIATIONS = frozenset(
     e.g i.e etc vs cf al viz u.s u.k u.n e.u u.s.s.r a.m p.m d.c n.y""".split()
 )
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+["'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ\d])""")
-_PARAGRAPH = re.compile(r"\n\s*\n")
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]")
 _WORD = re.compile(r"\w+(?:[-'’.]\w+)*", re.UNICODE)
 # A run-on "sentence" longer than this (a page without punctuation, a hostile feed) is cut into pieces,
@@ -95,8 +95,8 @@ def sentences(text: str) -> list[Sentence]:
     sentence; a line break inside a paragraph does not either.
     """
     out: list[Sentence] = []
-    paragraph_starts = [0] + [m.end() for m in _PARAGRAPH.finditer(text)]
-    paragraph_ends = [m.start() for m in _PARAGRAPH.finditer(text)] + [len(text)]
+    paragraph_starts = [0] + [m.end() for m in PARAGRAPH_BREAK.finditer(text)]
+    paragraph_ends = [m.start() for m in PARAGRAPH_BREAK.finditer(text)] + [len(text)]
     for p, (p_start, p_end) in enumerate(zip(paragraph_starts, paragraph_ends, strict=True)):
         start = p_start
         for m in _SENTENCE_END.finditer(text, p_start, p_end):

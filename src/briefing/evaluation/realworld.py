@@ -207,14 +207,11 @@ _COMMON = frozenset(
 def _common_word(w: str) -> bool:
     if w in _COMMON:
         return True
-    try:
-        from wordfreq import zipf_frequency
-    except ImportError:  # pragma: no cover - wordfreq is a dependency
-        return False
+    from briefing.analysis.background import zipf  # English word frequencies: data, not a rule
     from briefing.analysis.places import is_place  # ISO countries and provinces: data, not a rule
 
     # Frequent as an English word and not the name of a country or a province ("London", "Georgia").
-    return zipf_frequency(w, "en") >= 5.0 and not is_place(w)
+    return zipf(w) >= 5.0 and not is_place(w)
 
 
 @dataclass
