@@ -41,7 +41,3 @@ def extract_page_with_peak(body: bytes, content_type: str, url: str) -> tuple[Ex
     reused, so it is a running peak over every page this process has extracted)."""
     page = extract_page(body, content_type, url)
     return page, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def size(data: bytes) -> int:
-    return len(data)
