@@ -53,11 +53,12 @@ def brief_with(entries: int):  # type: ignore[no-untyped-def]
 
 def measure(kind: str, entries: int) -> None:
     """In a fresh process: print seconds and max RSS of one render."""
-    from briefing.render import _weasyprint, pdf_bytes, render_html
+    from briefing.render import _weasyprint, page_count, pdf_bytes, render_html
 
     brief = brief_with(entries)
     weasyprint = _weasyprint()
     html = render_html(brief, for_pdf=kind != "html")
+    pages = 0
     start = time.perf_counter()
     if kind == "html":
         size = len(render_html(brief))
@@ -67,7 +68,9 @@ def measure(kind: str, entries: int) -> None:
         size = len(weasyprint.HTML(string=html).write_pdf())
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rss_mib": rss, "bytes": size}))
+    if kind == "product":
+        pages = page_count(html, brief.paper)  # laid out again, after the timing
+    print(json.dumps({"seconds": seconds, "rss_mib": rss, "bytes": size, "pages": pages}))
 
 
 def run(kind: str, entries: int) -> dict[str, float]:
@@ -91,17 +94,18 @@ def main() -> None:
         return
     print(
         "| entries | HTML s | PDF s (product) | PDF s (WeasyPrint alone) | ratio "
-        "| peak MiB (product) | PDF KiB |"
+        "| peak MiB (product) | PDF KiB | pages |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.entries.split(",")):
         rows = {k: [run(k, n) for _ in range(args.repeat)] for k in ("html", "product", "floor")}
         med = {k: statistics.median(r["seconds"] for r in v) for k, v in rows.items()}
         peak = max(r["rss_mib"] for r in rows["product"])
         size = rows["product"][0]["bytes"] / 1024
+        pages = int(rows["product"][0]["pages"])
         print(
             f"| {n} | {med['html']:.2f} | {med['product']:.2f} | {med['floor']:.2f} | "
-            f"{med['product'] / med['floor']:.2f} | {peak:.0f} | {size:.0f} |"
+            f"{med['product'] / med['floor']:.2f} | {peak:.0f} | {size:.0f} | {pages or '?'} |"
         )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.models import Brief
+from briefing.models import Brief, NewName
 from briefing.pipeline import fetch
 from briefing.render import render_html
 from briefing.samples.server import LoopbackServer, Reply
@@ -123,16 +123,17 @@ def brief_of(rows: list[tuple[str, str, str, str, str]]) -> Brief:
     template = story.entries[0]
     entries = []
     for title, url, text, authors, categories in rows:
-        quote = dataclasses.replace(template.new_sentences[0], text=text[:400] or title)
+        assert template.lead is not None
+        quote = dataclasses.replace(template.lead, text=text[:400] or title)
         entries.append(
             dataclasses.replace(
                 template,
                 title=title,
                 url=url,
                 authors=tuple(json.loads(authors)),
-                key_terms=tuple(json.loads(categories)),
-                new_sentences=(quote,),
-                summary=(quote,),
+                new_names=tuple(NewName(c, "place", 0, 1, 1) for c in json.loads(categories)),
+                lead=quote,
+                facts=(quote,),
             )
         )
     story = dataclasses.replace(story, entries=tuple(entries), label=rows[0][0])

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,14 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from markupsafe import escape
 
 from briefing.config import EmailSettings
 from briefing.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from briefing.mail import BuiltMessage, build_message, message_id_for, send
 from briefing.models import Brief, KeyItem
 from briefing.serialize import brief_from_dict
+from briefing.wording import class_in_words, counts_in_words, shortened
 from conftest import FakeClock
 
 GOLDEN = Path(__file__).parent / "golden" / "brief.json"
@@ -138,6 +141,21 @@ def built(brief: Brief, config: EmailSettings, clock: FakeClock, pdf: bytes | No
     return build_message(brief, pdf, config, message_id=message_id, now=clock())
 
 
+class Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def elements(markup: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed(markup)
+    return parser.tags
+
+
 def one_line(header: str) -> str:
     # CPython folds a long Subject before an encoded word keeping the space on both sides of the
     # fold, so the unfolded value can carry a doubled space; the words are what matters here.
@@ -175,13 +193,37 @@ def test_delivered_message_has_headers_bodies_and_exact_pdf(brief: Brief, clock:
     assert str(received["Message-ID"]) in reply
     text, markup = bodies(received)
     assert brief.key[0].title in text and brief.key[0].publisher in text
-    assert brief.key[0].quote is not None and brief.key[0].quote.text in text
+    assert brief.key[0].quote is not None and shortened(brief.key[0].quote.text) in text
     assert f"{brief.counts.articles} articles" in text and brief.key[0].url in text
     assert f'href="{brief.key[0].url}"' in markup
     (attachment,) = pdf_parts(received)
     assert attachment.get_filename() == f"brief-{brief.period_label}.pdf"
     assert attachment.get_content() == PDF
     assert message.attached and message.note == ""
+
+
+def test_both_parts_are_the_briefs_first_page_and_the_html_needs_no_style_sheet(
+    brief: Brief, clock: FakeClock
+) -> None:
+    text, markup = bodies(built(brief, settings(25), clock).message)
+    tags = elements(markup)
+    names = {t for t, _ in tags}
+    # Nothing a mail client drops or fetches.
+    assert not names & {"style", "link", "img", "script", "iframe", "object"}
+    styled = [(t, a) for t, a in tags if t not in ("html", "head", "meta", "title", "br")]
+    assert styled and all(a.get("style") for _, a in styled), [t for t, a in styled if not a.get("style")]
+    assert all(not a.get("class") for _, a in tags)  # no class: nothing depends on a style sheet
+    failing = "Not heard from: caci-feature (Central Asia-Caucasus Analyst), HTTP 500 Internal Server Error"
+    assert failing in text and failing in markup
+    assert counts_in_words(brief.counts) in text and counts_in_words(brief.counts) in markup
+    for k in brief.key:
+        assert k.quote is not None
+        cls = class_in_words(k.kind, k.develops, k.last_heard)
+        assert cls in text and escape(cls) in markup
+        assert shortened(k.quote.text) in text and k.title in text
+        # The title links to the source, once: no second list of the same links.
+        assert markup.count(f'href="{k.url}"') == 1 and f'">{escape(k.title)}</a>' in markup
+        assert markup.count(k.url) == 2  # the title's link and the quote's text-fragment link
 
 
 def test_html_body_escapes_feed_text_and_drops_unsafe_links(brief: Brief, clock: FakeClock) -> None:

@@ -1,8 +1,10 @@
-"""Rendering the brief: golden HTML, hostile text stays text, an empty period, a renderer that fetches nothing.
+"""Rendering the brief: golden HTML, its structure, hostile text stays text, an empty period, length, a
+renderer that fetches nothing.
 
-`golden/brief.json` is the demo's brief for 2026-W47 generated at a fixed clock (the loopback port
-replaced by 8047). `golden/brief.html` is its rendering; after an intended template change, regenerate it
-with `BRIEFING_UPDATE_GOLDEN=1 python -m pytest tests/test_render.py` and review the diff.
+`golden/brief.json` is the demo's brief for 2026-W47 (`BRIEFING_TEST_NOW=2026-11-23T07:00:00+00:00
+briefing demo`, the loopback port replaced by 8047); `golden/brief-v1.json` is an older one, saved before
+entries had a lead and facts. `golden/brief.html` is the rendering; after an intended template change,
+regenerate it with `BRIEFING_UPDATE_GOLDEN=1 python -m pytest tests/test_render.py` and review the diff.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from briefing.serialize import brief_from_dict, to_data
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def golden_brief() -> Brief:
-    return brief_from_dict(json.loads((GOLDEN / "brief.json").read_text(encoding="utf-8")))
+def golden_brief(name: str = "brief.json") -> Brief:
+    return brief_from_dict(json.loads((GOLDEN / name).read_text(encoding="utf-8")))
 
 
 class Elements(HTMLParser):
@@ -79,13 +81,6 @@ def test_html_is_self_contained_and_scriptless() -> None:
         if href is not None:
             assert href.startswith(("#", "http://", "https://")), href
     assert "SAMPLE DATA" in html
-    # Every quote in the brief is the article's own text, linked to its source.
-    brief = golden_brief()
-    for section in brief.sections:
-        for e in section.entries:
-            for q in e.new_sentences:
-                assert q.end - q.start == len(q.text)
-                assert f"characters {q.start}–{q.end}" in html
 
 
 HOSTILE_TEXT = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'</style><!--"
@@ -97,7 +92,8 @@ def hostile(brief: Brief) -> Brief:
     section = brief.sections[0]
     story = section.stories[0]
     for e in story.entries:
-        quote = dataclasses.replace(e.new_sentences[0], text=HOSTILE_TEXT)
+        assert e.lead is not None
+        quote = dataclasses.replace(e.lead, text=HOSTILE_TEXT)
         entries.append(
             dataclasses.replace(
                 e,
@@ -105,14 +101,16 @@ def hostile(brief: Brief) -> Brief:
                 url="javascript:alert(3)",
                 authors=(HOSTILE_TEXT,),
                 publisher=HOSTILE_TEXT,
-                new_sentences=(quote,),
-                summary=(quote,),
-                key_terms=(HOSTILE_TEXT,),
+                lead=quote,
+                facts=(quote,),
             )
         )
     story = dataclasses.replace(story, entries=tuple(entries), label=HOSTILE_TEXT)
     section = dataclasses.replace(section, stories=(story, *section.stories[1:]))
-    key = tuple(dataclasses.replace(k, title=HOSTILE_TEXT, url=" JaVaScRiPt:alert(4)") for k in brief.key)
+    key = tuple(
+        dataclasses.replace(k, title=HOSTILE_TEXT, develops=HOSTILE_TEXT, url=" JaVaScRiPt:alert(4)")
+        for k in brief.key
+    )
     health = tuple(dataclasses.replace(h, note=HOSTILE_TEXT, last_error=HOSTILE_TEXT) for h in brief.health)
     dropped = tuple(
         dataclasses.replace(
@@ -235,7 +233,9 @@ def test_reports_folder_files_are_readable_and_failures_name_the_file(tmp_path: 
     assert [p.name for p in written] == ["brief.json", "brief.html"]
     assert all(p.stat().st_mode & 0o044 for p in written)  # readable by a web server, not 0600
     index, feed = update_index(tmp_path / "reports", None, datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-    assert "Week 47, 2026" in index.read_text()
+    listing = index.read_text()
+    assert "Week 47, 2026" in listing
+    assert '<a href="2026-W47/brief.html">Weekly brief: South Caucasus and Central Asia: Week 47' in listing
     atom = ET.parse(feed).getroot()
     ns = {"a": "http://www.w3.org/2005/Atom"}
     assert atom.find("a:author/a:name", ns) is not None

@@ -7,6 +7,8 @@ http(s) links go into a brief; nothing third-party is kept as markup.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -23,16 +25,20 @@ from briefing.models import (
     Finding,
     KeyItem,
     Method,
+    Quote,
     RepeatItem,
     Section,
     SourceActivity,
     SourceHealth,
+    SourceYield,
     StoryGroup,
 )
 from briefing.period import Period
 from briefing.urls import is_http_url
 
 OTHER = "Other stories"
+MAX_FACTS = 3  # further new facts per entry, after the lead
+_LABEL = re.compile(r"[A-Z][A-Z ]{2,24}:\s+(?=\S)")  # "BACKGROUND: ", "IMPLICATIONS: "
 _USUAL_WEEKS = 8
 _FAILED = frozenset(
     {"no_text", "boilerplate", "short", "fetch_error", "timeout", "crashed", "memory", "failed"}
@@ -82,17 +88,7 @@ def assemble(
     ranked = _interleave(sorted(by_kind["new"], key=rank), sorted(by_kind["development"], key=rank))
     shown, cut = ranked[: report.max_entries], ranked[report.max_entries :]
     entries = {f.article_id: _entry(f, articles, config) for f in shown}
-    key = [
-        KeyItem(
-            entries[f.article_id].anchor,
-            f.title,
-            entries[f.article_id].publisher,
-            f.kind,
-            (f.new_sentences or f.summary or (None,))[0],
-            entries[f.article_id].url,
-        )
-        for f in shown[: report.key_items]
-    ]
+    key = [_key_item(entries[f.article_id]) for f in shown[: report.key_items]]
     # Store ids follow the order concurrent feeds were stored in: order by what the feeds said instead.
     duplicates = sorted(by_kind["duplicate"], key=lambda f: articles[f.article_id].time_order)
     dropped = [_duplicate(f, articles) for f in duplicates]
@@ -102,7 +98,7 @@ def assemble(
             safe_url(f.url),
             _publisher(articles[f.article_id]),
             "below the cut",
-            f"score {f.score:.2f}, under the {report.max_entries} entries shown in full",
+            f"ranked below the {report.max_entries} entries shown in full",
         )
         for f in cut
     ]
@@ -137,9 +133,7 @@ def assemble(
         ),
         days=tuple(d.isoformat() for d in days),
         activity=_activity(articles, days, period.timezone),
-        novelty=tuple(
-            (kind, _histogram([f.score for f in by_kind[kind]])) for kind in ("new", "development", "repeat")
-        ),
+        yields=_yields(findings, articles),
         method=method,
         paper=report.paper,
     )
@@ -165,6 +159,7 @@ def _entry(f: Finding, articles: dict[int, Article], config: Config) -> BriefEnt
             if a.extraction_detail
             else "Read from the feed's own text."
         )
+    lead, facts = lead_and_facts(f.new_sentences, f.summary)
     return BriefEntry(
         article_id=a.id,
         anchor=f"a{a.id}",
@@ -176,13 +171,64 @@ def _entry(f: Finding, articles: dict[int, Article], config: Config) -> BriefEnt
         published=a.published,
         kind=f.kind,
         score=f.score,
-        new_sentences=f.new_sentences,
-        summary=f.summary,
+        lead=lead,
+        facts=facts,
         new_names=f.new_names,
         builds_on=builds_on if f.kind != "new" else (),
         also_reported_by=also,
-        key_terms=f.key_terms,
         text_note=note,
+        closest=f.nearest[0] if f.kind == "new" and f.nearest else None,
+    )
+
+
+def lead_and_facts(
+    quotes: Sequence[Quote], fallback: Sequence[Quote] = ()
+) -> tuple[Quote | None, tuple[Quote, ...]]:
+    """The lead fact (the first quote: the analysis puts the article's lead first) and at most
+    `MAX_FACTS` further facts in the analysis's order, none repeating another: a quote that overlaps or
+    restates (same words) an earlier one is skipped. With no new sentence, the summary's first."""
+    chosen: list[Quote] = []
+    for q in map(_unlabelled, quotes or fallback[:1]):
+        if not any(_repeats(q, c) for c in chosen):
+            chosen.append(q)
+        if len(chosen) > MAX_FACTS:
+            break
+    return (chosen[0] if chosen else None), tuple(chosen[1:])
+
+
+def _unlabelled(q: Quote) -> Quote:
+    """The quote without a section label it opens with ("IMPLICATIONS: ..."): still the article's exact
+    text, from after the label."""
+    m = _LABEL.match(q.text)
+    if not m or m.end() >= len(q.text):
+        return q
+    return dataclasses.replace(q, text=q.text[m.end() :], start=q.start + m.end())
+
+
+def _repeats(a: Quote, b: Quote) -> bool:
+    if a.start < b.end and b.start < a.end:
+        return True
+    x, y = _words(a.text), _words(b.text)
+    return x in y or y in x
+
+
+def _words(text: str) -> str:
+    """The words of `text`, folded and padded, so that one quote's words inside another's are a substring."""
+    return " " + " ".join(re.findall(r"\w+", text.casefold())) + " "
+
+
+def _key_item(e: BriefEntry) -> KeyItem:
+    develops = e.builds_on[0].title if e.kind == "development" and e.builds_on else ""
+    return KeyItem(
+        e.anchor,
+        e.title,
+        e.publisher,
+        e.kind,
+        e.lead,
+        e.url,
+        published=e.published,
+        develops=develops,
+        last_heard=e.last_heard if develops else None,
     )
 
 
@@ -300,6 +346,11 @@ def _activity(
     return tuple(SourceActivity(name, tuple(c)) for name, c in sorted(per_source.items()))
 
 
-def _histogram(scores: Sequence[float]) -> tuple[int, ...]:
-    bins = Counter(min(9, int(s * 10)) for s in scores)
-    return tuple(bins.get(i, 0) for i in range(10))
+def _yields(findings: Sequence[Finding], articles: dict[int, Article]) -> tuple[SourceYield, ...]:
+    counts: dict[str, Counter[str]] = {}
+    for f in findings:
+        counts.setdefault(_publisher(articles[f.article_id]), Counter())[f.kind] += 1
+    return tuple(
+        SourceYield(name, c["new"], c["development"], c["repeat"], c["duplicate"])
+        for name, c in sorted(counts.items())
+    )

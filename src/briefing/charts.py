@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from briefing.models import SourceActivity
+from briefing.models import SourceActivity, SourceYield
 
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#a5a5a5", "#bf9000")
-KIND_COLOURS = {"new": "#0f6e6b", "development": "#b45309", "repeat": "#8a8f98"}
+KIND_COLOURS = {"new": "#0f6e6b", "development": "#b45309", "repeat": "#8a8f98", "duplicate": "#c9ced6"}
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,24 @@ class Chart:
     legend: tuple[tuple[str, str], ...]  # (colour, name)
 
 
+# Charts are drawn 400 units wide and shown at most about that many pixels wide (brief.css), so a label
+# of 12 units is at least 10 px on a 390 px phone and about 9 pt in the PDF.
+WIDTH = 400.0
+TEXT = 13.0
+
+
 def activity_chart(days: Sequence[str], activity: Sequence[SourceActivity]) -> Chart:
     """Articles per day, stacked by source."""
-    width, height, left, bottom, top = 520.0, 150.0, 34.0, 28.0, 12.0
+    width, height, left, bottom, top = WIDTH, 150.0, 30.0, 22.0, 16.0
     plot_h = height - bottom - top
     totals = [sum(a.per_day[i] for a in activity) for i in range(len(days))]
     peak = max([*totals, 1])
     step = _nice_step(peak)
     ymax = step * -(-peak // step)
-    slot = (width - left - 8) / max(1, len(days))
+    slot = (width - left - 4) / max(1, len(days))
     bar = slot * 0.62
+    # A month or longer has no room for a label under every day: label every k-th day.
+    every = max(1, -(-len(days) // 10))
     rects, labels = [], []
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar) / 2
@@ -68,20 +76,24 @@ def activity_chart(days: Sequence[str], activity: Sequence[SourceActivity]) -> C
             y -= h
             rects.append(Rect(x, y, bar, h, PALETTE[n % len(PALETTE)], f"{source.name}: {count} on {day}"))
         d = date.fromisoformat(day)
-        labels.append(Label(x + bar / 2, height - bottom + 13, f"{d:%a} {d.day}"))
-        if totals[i]:
+        if i % every == 0:
+            text = f"{d:%a}" if len(days) <= 7 else f"{d.day} {d:%b}"
+            labels.append(Label(x + bar / 2, height - bottom + 15, text, size=TEXT))
+        if totals[i] and len(days) <= 14:
             labels.append(
-                Label(x + bar / 2, height - bottom - plot_h * totals[i] / ymax - 3, str(totals[i]), size=8)
+                Label(x + bar / 2, height - bottom - plot_h * totals[i] / ymax - 4, str(totals[i]), size=TEXT)
             )
     for tick in range(0, int(ymax) + 1, int(step)):
         labels.append(
-            Label(left - 6, height - bottom - plot_h * tick / ymax + 3, str(tick), anchor="end", size=8)
+            Label(left - 6, height - bottom - plot_h * tick / ymax + 4, str(tick), anchor="end", size=TEXT)
         )
     legend = tuple((PALETTE[n % len(PALETTE)], s.name) for n, s in enumerate(activity))
     total = sum(totals)
+    first, last = (date.fromisoformat(days[0]), date.fromisoformat(days[-1])) if days else (None, None)
+    span = f" from {first.day} {first:%b} to {last.day} {last:%b %Y}" if first and last else ""
     return Chart(
         "Articles per day by source",
-        f"{total} articles over {len(days)} days, by source.",
+        f"{total} articles over {len(days)} days{span}, by source.",
         width,
         height,
         tuple(rects),
@@ -90,58 +102,52 @@ def activity_chart(days: Sequence[str], activity: Sequence[SourceActivity]) -> C
     )
 
 
-def novelty_chart(novelty: Sequence[tuple[str, Sequence[int]]]) -> Chart:
-    """How the period's articles scored: ten bins of the information score, by class."""
-    width, height, left, bottom, top = 520.0, 140.0, 34.0, 30.0, 12.0
-    plot_h = height - bottom - top
-    totals = [sum(counts[i] for _, counts in novelty) for i in range(10)]
-    peak = max([*totals, 1])
-    step = _nice_step(peak)
-    ymax = step * -(-peak // step)
-    slot = (width - left - 8) / 10
-    bar = slot * 0.8
+def sources_chart(yields: Sequence[SourceYield]) -> Chart:
+    """What each source brought: its articles by class, one bar a source, its name above it."""
+    row, bar_h, left = 40.0, 16.0, 4.0
+    height = max(1, len(yields)) * row + 4
+    peak = max([sum(_classes(y)) for y in yields] + [1])
+    scale = (WIDTH - left - 40) / peak
     rects, labels = [], []
-    for i in range(10):
-        x = left + i * slot + (slot - bar) / 2
-        y = height - bottom
-        for kind, counts in novelty:
-            if counts[i]:
-                h = plot_h * counts[i] / ymax
-                y -= h
-                rects.append(
-                    Rect(
-                        x,
-                        y,
-                        bar,
-                        h,
-                        KIND_COLOURS.get(kind, "#777777"),
-                        f"{counts[i]} {kind} with scores {i / 10:.1f} to {(i + 1) / 10:.1f}",
-                    )
-                )
-        labels.append(Label(x + bar / 2, height - bottom + 12, f"{i / 10:.1f}", size=8))
-    labels.append(
-        Label(
-            left + (width - left) / 2,
-            height - 3,
-            "information score: share of new content per sentence",
-            size=8,
-        )
+    for i, y in enumerate(yields):
+        top = i * row + 4
+        labels.append(Label(left, top + 12, y.name, anchor="start", size=TEXT))
+        x = left
+        for kind, count in zip(CLASSES, _classes(y), strict=True):
+            if count:
+                w = scale * count
+                rects.append(Rect(x, top + 17, w, bar_h, KIND_COLOURS[kind], f"{y.name}: {count} {kind}"))
+                x += w
+        labels.append(Label(x + 5, top + 30, str(sum(_classes(y))), anchor="start", size=TEXT))
+    legend = tuple((KIND_COLOURS[k], CLASS_NAMES[k]) for k in CLASSES)
+    described = "; ".join(
+        f"{y.name}: "
+        + ", ".join(f"{c} {CLASS_NAMES[k]}" for k, c in zip(CLASSES, _classes(y), strict=True) if c)
+        for y in yields
+        if sum(_classes(y))
     )
-    for tick in range(0, int(ymax) + 1, int(step)):
-        labels.append(
-            Label(left - 6, height - bottom - plot_h * tick / ymax + 3, str(tick), anchor="end", size=8)
-        )
-    legend = tuple((KIND_COLOURS[k], k) for k, _ in novelty if k in KIND_COLOURS)
-    described = ", ".join(f"{sum(c)} {k}" for k, c in novelty)
     return Chart(
-        "How new was this period's reading",
-        f"Scores of the articles analysed: {described}.",
-        width,
+        "What each source brought",
+        f"Articles of the period by source and class. {described or 'No article.'}",
+        WIDTH,
         height,
         tuple(rects),
         tuple(labels),
         legend,
     )
+
+
+CLASSES = ("new", "development", "repeat", "duplicate")
+CLASS_NAMES = {
+    "new": "new stories",
+    "development": "developments",
+    "repeat": "repeats",
+    "duplicate": "duplicates",
+}
+
+
+def _classes(y: SourceYield) -> tuple[int, int, int, int]:
+    return (y.new, y.developments, y.repeats, y.duplicates)
 
 
 def _nice_step(peak: int) -> int:

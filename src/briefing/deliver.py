@@ -17,6 +17,7 @@ from briefing.errors import DeliveryError
 from briefing.models import Brief
 from briefing.render import render_template
 from briefing.serialize import brief_from_dict
+from briefing.wording import plural
 from briefing.write import atomic_write_many, remove_temporaries
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,12 @@ class Listed:
     generated: datetime
     counts: str
     files: tuple[tuple[str, str], ...]  # (format, relative path)
+
+    @property
+    def link(self) -> str:
+        """Where the brief's title points: its HTML page, else its PDF ("" when neither was written)."""
+        paths = dict(self.files)
+        return paths.get("html") or paths.get("pdf") or ""
 
 
 def write_brief(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
@@ -82,7 +89,9 @@ def listed(reports: Path) -> list[Listed]:
                 brief.title,
                 brief.period_text,
                 brief.generated,
-                f"{c.new} new, {c.developments} developments, {c.articles} articles",
+                f"{plural(c.new, 'new story', 'new stories')}, "
+                f"{plural(c.developments, 'development', 'developments')}, "
+                f"{plural(c.articles, 'article', 'articles')}",
                 files,
             )
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import html
 import re
 import smtplib
 import socket
@@ -21,8 +20,10 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from typing import Any
 
+from briefing import wording
 from briefing.config import EmailSettings
 from briefing.errors import PermanentDeliveryError, TemporaryDeliveryError
 from briefing.models import Brief
@@ -75,22 +76,25 @@ def build_message(
     now: datetime,
     links: Sequence[tuple[str, str]] = (),
     left_out: str = "",
+    templates_dir: Path | None = None,
 ) -> BuiltMessage:
     """The e-mail for `brief`: a text and an HTML body, the PDF attached when it fits.
 
-    `links` are (label, URL) pairs listed before the sources (e.g. where the brief is published);
+    Both bodies carry the brief's first page (templates/email.html for the HTML part); `links` are
+    (label, URL) pairs listed after it (e.g. where the brief is published);
     `left_out`, when given, is why the PDF is not attached (said in both bodies).
     Returns a `BuiltMessage`. Raises `PermanentDeliveryError` when the sender or recipients are missing or
     malformed, or when the PDF is too large and `settings.attachment_fallback` is off.
     """
     attach, note = (False, left_out) if left_out else _attachment_decision(pdf, settings)
-    all_links = _link_list(brief, links)
+    all_links = _link_list(links)
     # Folding a header at 78 columns next to a non-ASCII word doubles a space (CPython's folder); RFC 5322
     # allows 998. Bodies are quoted-printable either way, so no line is long and no server needs 8BITMIME.
     message = EmailMessage(policy=policy.default.clone(max_line_length=998))
     _set_headers(message, brief, settings, message_id=message_id, now=now)
     message.set_content(_text_body(brief, all_links, note), cte="quoted-printable")
-    message.add_alternative(_html_body(brief, all_links, note), subtype="html", cte="quoted-printable")
+    html_body = _html_body(brief, all_links, note, templates_dir)
+    message.add_alternative(html_body, subtype="html", cte="quoted-printable")
     if attach and pdf is not None:
         filename = f"brief-{_safe_id_part(brief.period_label) or 'period'}.pdf"
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
@@ -125,26 +129,9 @@ def _set_headers(
     message["Date"] = format_datetime(now)
 
 
-def _link_list(brief: Brief, links: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(label, URL) pairs: the given links, then each key item's source; http(s) only."""
-    pairs = [*links, *((k.title, k.url) for k in brief.key)]
-    return [(_one_line(label), url.strip()) for label, url in pairs if is_http_url(url)]
-
-
-def _counts_line(brief: Brief) -> str:
-    c = brief.counts
-    parts = [
-        _n(c.new, "new story", "new stories"),
-        _n(c.developments, "development", "developments"),
-        _n(c.repeats, "repeat", "repeats"),
-        _n(c.duplicates, "duplicate", "duplicates"),
-    ]
-    read = _n(c.articles, "article", "articles")
-    return f"{read} read from {_n(c.sources, 'source', 'sources')}: {', '.join(parts)}."
-
-
-def _n(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
+def _link_list(links: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(label, URL) pairs given by the caller (e.g. where the brief is published); http(s) only."""
+    return [(_one_line(label), url.strip()) for label, url in links if is_http_url(url)]
 
 
 def _attachment_line(brief: Brief, note: str) -> str:
@@ -154,48 +141,41 @@ def _attachment_line(brief: Brief, note: str) -> str:
 
 
 def _text_body(brief: Brief, links: Sequence[tuple[str, str]], note: str) -> str:
-    lines = [_one_line(f"{brief.title}: {brief.period_text}"), "", _counts_line(brief), ""]
-    if brief.key:
-        lines += ["Key developments", ""]
+    """The first page of the brief as plain text: the week in brief, counts, failing sources."""
+    lines = [_one_line(f"{brief.title}: {brief.period_text}"), ""]
+    if brief.sample:
+        lines += ["SAMPLE DATA: written for the briefing demo, not the publishers' work.", ""]
+    lines += ["The week in brief", ""]
     for number, item in enumerate(brief.key, 1):
         lines.append(f"{number}. {_one_line(item.title)}")
-        lines.append(f"   {_one_line(item.publisher)} · {_one_line(item.kind)}")
         if item.quote is not None:
-            lines.append(f"   “{_one_line(item.quote.text)}”")
+            lines.append(f"   “{_one_line(wording.shortened(item.quote.text))}”")
+        when = f", {wording.day(item.published, brief.timezone)}" if item.published else ""
+        kind = wording.class_in_words(item.kind, item.develops, item.last_heard)
+        lines.append(f"   {_one_line(item.publisher)}{when} · {_one_line(kind)}")
+        if is_http_url(item.url):
+            lines.append(f"   {item.url.strip()}")
         lines.append("")
+    if not brief.key:
+        lines += ["No new stories or developments in this period.", ""]
+    lines.append(wording.counts_in_words(brief.counts))
+    if brief.failing:
+        lines.append(_one_line(wording.failing_in_words(brief)))
+    lines.append("")
     if links:
-        lines += ["Links", ""] + [f"- {label}: {url}" for label, url in links] + [""]
+        lines += [f"{label}: {url}" for label, url in links] + [""]
     lines.append(_attachment_line(brief, note))
     return "\n".join(lines) + "\n"
 
 
-def _html_body(brief: Brief, links: Sequence[tuple[str, str]], note: str) -> str:
-    """Escaped text only: every value comes from third-party feeds. No remote images, no scripts."""
+def _html_body(brief: Brief, links: Sequence[tuple[str, str]], note: str, templates_dir: Path | None) -> str:
+    """The first page of the brief, styled inline (templates/email.html): escaped text, http(s) links only,
+    no remote images, no scripts."""
+    from briefing.render import render_template
 
-    def e(text: str) -> str:
-        return html.escape(_one_line(text), quote=True)
-
-    parts = [
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">',
-        f"<title>{e(brief.title)}</title></head><body>",
-        f"<h1>{e(brief.title)}</h1>",
-        f"<p>{e(brief.period_text)}</p>",
-        f"<p>{e(_counts_line(brief))}</p>",
-    ]
-    if brief.key:
-        parts.append("<h2>Key developments</h2>\n<ol>")
-        for item in brief.key:
-            quote = f"<blockquote>{e(item.quote.text)}</blockquote>" if item.quote is not None else ""
-            parts.append(
-                f"<li><strong>{e(item.title)}</strong><br>{e(item.publisher)} · {e(item.kind)}{quote}</li>"
-            )
-        parts.append("</ol>")
-    if links:
-        parts.append("<h2>Links</h2>\n<ul>")
-        parts += [f'<li><a href="{html.escape(url, quote=True)}">{e(label)}</a></li>' for label, url in links]
-        parts.append("</ul>")
-    parts.append(f"<p>{e(_attachment_line(brief, note))}</p>\n</body></html>")
-    return "\n".join(parts) + "\n"
+    return render_template(
+        "email.html", templates_dir, brief=brief, links=links, attachment_line=_attachment_line(brief, note)
+    )
 
 
 # --- sending ----------------------------------------------------------------------------------------

@@ -19,24 +19,25 @@ from typing import Any
 
 import jinja2
 
-from briefing import __version__
-from briefing.charts import activity_chart, novelty_chart
+from briefing import __version__, wording
+from briefing.charts import activity_chart, sources_chart
 from briefing.errors import RenderError
 from briefing.models import Brief
 from briefing.testing_hooks import crash_point
+from briefing.urls import text_fragment_link
 
 log = logging.getLogger(__name__)
 
 BRIEF_TEMPLATE = "brief.html"
 STYLESHEET = "brief.css"
+# Five faces: every @font-face costs WeasyPrint a font-map rebuild on every render, so bold text (700)
+# uses the semi-bold faces and there is no semi-bold italic.
 _FONTS = (
     ("IBM Plex Serif", 400, "normal", "IBMPlexSerif-Regular.woff"),
     ("IBM Plex Serif", 400, "italic", "IBMPlexSerif-Italic.woff"),
     ("IBM Plex Serif", 600, "normal", "IBMPlexSerif-SemiBold.woff"),
-    ("IBM Plex Serif", 600, "italic", "IBMPlexSerif-SemiBoldItalic.woff"),
     ("IBM Plex Sans", 400, "normal", "IBMPlexSans-Regular.woff"),
     ("IBM Plex Sans", 600, "normal", "IBMPlexSans-SemiBold.woff"),
-    ("IBM Plex Sans", 700, "normal", "IBMPlexSans-Bold.woff"),
 )
 
 
@@ -62,6 +63,13 @@ def environment(templates_dir: Path | None = None) -> jinja2.Environment:
     env.filters["when"] = _when
     env.filters["day"] = _day
     env.filters["http_only"] = _http_only
+    env.filters["quote_link"] = text_fragment_link
+    env.filters["names_by_kind"] = wording.names_by_kind
+    env.filters["shortened"] = wording.shortened
+    env.globals["class_in_words"] = wording.class_in_words
+    env.globals["counts_in_words"] = wording.counts_in_words
+    env.globals["failing_in_words"] = wording.failing_in_words
+    env.globals["plural"] = wording.plural
     env.globals["version"] = __version__
     return env
 
@@ -77,12 +85,7 @@ def _when(value: datetime | None, timezone: str = "UTC") -> str:
 
 def _day(value: datetime | None, timezone: str = "UTC") -> str:
     """A day as the reader's calendar has it (baseline dates are plain dates: leave them in UTC)."""
-    if value is None:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    local = value.astimezone(ZoneInfo(timezone))
-    return f"{local.day} {local:%b %Y}"
+    return wording.day(value, timezone)
 
 
 def _http_only(url: str) -> str:
@@ -97,7 +100,7 @@ def render_html(brief: Brief, templates_dir: Path | None = None, *, for_pdf: boo
         brief=brief,
         for_pdf=for_pdf,
         activity=activity_chart(brief.days, brief.activity),
-        novelty=novelty_chart(brief.novelty),
+        sources=sources_chart(brief.yields),
         tz=brief.timezone,
     )
 
@@ -151,22 +154,33 @@ def pdf_bytes(html: str, paper: str = "A4") -> bytes:
 
     Raises `RenderError` when the document cannot be laid out (for example nesting too deep).
     """
+    crash_point("during_render")
+    document, options = _layout(html, paper)
+    try:
+        return bytes(document.write_pdf(**options))
+    except RecursionError:
+        raise RenderError("the document is nested too deeply to lay out") from None
+
+
+def page_count(html: str, paper: str = "A4") -> int:
+    """How many pages `html` makes as a PDF, laid out exactly as `pdf_bytes` lays it out."""
+    return len(_layout(html, paper)[0].pages)
+
+
+def _layout(html: str, paper: str) -> tuple[Any, dict[str, Any]]:
+    """The laid-out WeasyPrint document and the options to write it with (tagged, compressed)."""
     weasyprint = _weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
-    crash_point("during_render")
     fetcher = deny_all_fetcher()
     page = f"@page {{ size: {'letter' if paper.lower() == 'letter' else 'A4'}; }}"
     fonts = FontConfiguration()  # @font-face rules only take effect through a shared FontConfiguration
+    options = {"pdf_tags": True, "uncompressed_pdf": False}
     try:
-        document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
+        source = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
         css = font_faces() + "\n" + page
         stylesheets = [weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=fonts)]
-        return bytes(
-            document.write_pdf(
-                stylesheets=stylesheets, font_config=fonts, pdf_tags=True, uncompressed_pdf=False
-            )
-        )
+        return source.render(font_config=fonts, stylesheets=stylesheets, **options), options
     except RecursionError:
         raise RenderError("the document is nested too deeply to lay out") from None
 

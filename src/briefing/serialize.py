@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from briefing.models import Brief, Finding
+from briefing.models import Brief, Finding, Quote
 
 T = TypeVar("T")
 
@@ -81,4 +81,23 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
 
 
 def brief_from_dict(data: dict[str, Any]) -> Brief:
+    """A saved brief; one saved by an earlier version is read in today's layout."""
+    if data.get("version", 1) < 2:
+        data = _brief_v1_to_v2(data)
     return from_data(Brief, data)
+
+
+def _brief_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 kept every new sentence, a summary and key terms per entry: keep the lead and facts."""
+    from briefing.brief import lead_and_facts
+
+    def entry(e: dict[str, Any]) -> dict[str, Any]:
+        quotes = [from_data(Quote, q) for q in e.get("new_sentences", ())]
+        lead, facts = lead_and_facts(quotes, [from_data(Quote, q) for q in e.get("summary", ())])
+        return {**e, "lead": to_data(lead), "facts": to_data(facts)}
+
+    sections = [
+        {**s, "stories": [{**st, "entries": [entry(e) for e in st["entries"]]} for st in s["stories"]]}
+        for s in data.get("sections", ())
+    ]
+    return {**data, "sections": sections, "yields": data.get("yields", []), "version": 2}

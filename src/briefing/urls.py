@@ -81,3 +81,27 @@ def canonical_url(url: str) -> str:
         if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
     )
     return urlunsplit(("https", netloc, parts.path or "/", urlencode(query), ""))
+
+
+_FRAGMENT_WORDS = 4  # words of each end of a quote in its text fragment
+
+
+def text_fragment_link(url: str, quote_text: str) -> str:
+    """`url` with a text fragment (`#:~:text=start,end`) that scrolls a browser to the quoted sentence
+    and highlights it, so a quote's link carries its position. Words are percent-encoded, `-`, `,` and
+    `&` included, as the fragment's syntax needs. A URL that is not http(s) gives ""."""
+    if not is_http_url(url):
+        return ""
+    words = quote_text.split()
+    if not words:
+        return url
+
+    def part(chosen: list[str]) -> str:
+        return quote(" ".join(chosen), safe="").replace("-", "%2D")
+
+    if len(words) <= 2 * _FRAGMENT_WORDS:
+        directive = part(words)
+    else:
+        directive = f"{part(words[:_FRAGMENT_WORDS])},{part(words[-_FRAGMENT_WORDS:])}"
+    # After an existing fragment the directive follows it; it never replaces it.
+    return f"{url}{'' if '#' in url else '#'}:~:text={directive}"

@@ -18,6 +18,7 @@ from briefing.models.brief import (
     Section,
     SourceActivity,
     SourceHealth,
+    SourceYield,
     StoryGroup,
 )
 from briefing.models.ingest import (
@@ -68,6 +69,7 @@ __all__ = [
     "Section",
     "SourceActivity",
     "SourceHealth",
+    "SourceYield",
     "StoryGroup",
     "WatchTopic",
 ]

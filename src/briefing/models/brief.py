@@ -7,10 +7,13 @@ from datetime import datetime
 
 from briefing.models.analysis import NearDoc, NewName, Quote
 
+FAILING = frozenset({"error", "gone", "rate_limited"})  # feed statuses named as failing on page one
+
 
 @dataclass(frozen=True)
 class BriefEntry:
-    """One article in the brief: its findings with everything a reader needs to judge and follow it."""
+    """One article in the brief, readable in half a minute: why it is here, its lead fact, at most three
+    further facts and the names the reader has not met. Quotes keep their offsets (brief.json)."""
 
     article_id: int
     anchor: str
@@ -21,14 +24,19 @@ class BriefEntry:
     authors: tuple[str, ...]
     published: datetime
     kind: str
-    score: float
-    new_sentences: tuple[Quote, ...]
-    summary: tuple[Quote, ...]
+    score: float  # orders entries; never printed
+    lead: Quote | None  # the article's lead fact
+    facts: tuple[Quote, ...]  # at most three further new facts, none repeating the lead or each other
     new_names: tuple[NewName, ...]
-    builds_on: tuple[NearDoc, ...]
+    builds_on: tuple[NearDoc, ...]  # a development: the known documents of the story it develops
     also_reported_by: tuple[RepeatItem, ...]
-    key_terms: tuple[str, ...]
     text_note: str = ""  # set when the text is the feed's own (the page could not be used)
+    closest: NearDoc | None = None  # a new story: the closest known document (another story)
+
+    @property
+    def last_heard(self) -> datetime | None:
+        """When the reader last heard of the story this entry develops (the newest dated known document)."""
+        return max((n.date for n in self.builds_on if n.date is not None), default=None)
 
 
 @dataclass(frozen=True)
@@ -53,12 +61,17 @@ class Section:
 
 @dataclass(frozen=True)
 class KeyItem:
+    """One line of the week in brief: an entry's lead fact, its source and date, its class in words."""
+
     anchor: str
     title: str
     publisher: str
     kind: str
     quote: Quote | None
     url: str
+    published: datetime | None = None
+    develops: str = ""  # a development: the title of the known story it develops
+    last_heard: datetime | None = None  # ... and when the reader last heard of it
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,17 @@ class SourceActivity:
 
     name: str
     per_day: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SourceYield:
+    """What one source brought in the period: its articles by class (for the sources chart)."""
+
+    name: str
+    new: int
+    developments: int
+    repeats: int
+    duplicates: int
 
 
 @dataclass(frozen=True)
@@ -150,9 +174,15 @@ class Brief:
     health: tuple[SourceHealth, ...]
     days: tuple[str, ...]  # ISO dates of the period, for the activity chart
     activity: tuple[SourceActivity, ...]
-    novelty: tuple[tuple[str, tuple[int, ...]], ...]  # per class, counts of scores in ten bins
+    yields: tuple[SourceYield, ...]  # per source, its articles by class
     method: Method
     paper: str = "A4"
+    version: int = 2  # brief.json's layout: 1 (no field) had new_sentences, summary and key_terms per entry
+
+    @property
+    def failing(self) -> tuple[SourceHealth, ...]:
+        """Sources that did not answer at the end of the period (named on the first page)."""
+        return tuple(h for h in self.health if h.status in FAILING)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,9 @@ def _deliver(
     environment = os.environ if env is None else env
     try:
         pdf = pdf_path.read_bytes() if pdf_path else None
-        built = mail.build_message(brief, pdf, email, message_id=message_id, now=clock())
+        built = mail.build_message(
+            brief, pdf, email, message_id=message_id, now=clock(), templates_dir=config.settings.templates_dir
+        )
         try:
             reply = mail.send(built.message, email, environment)
         except PermanentDeliveryError as e:
@@ -127,7 +129,15 @@ def _deliver(
                 raise
             # The server's size limit is lower than ours: the brief goes out without the PDF.
             reason = "the mail server refused the message with the PDF as too large; see the reports folder"
-            built = mail.build_message(brief, pdf, email, message_id=message_id, now=clock(), left_out=reason)
+            built = mail.build_message(
+                brief,
+                pdf,
+                email,
+                message_id=message_id,
+                now=clock(),
+                left_out=reason,
+                templates_dir=config.settings.templates_dir,
+            )
             reply = mail.send(built.message, email, environment)
     except DeliveryError as e:
         permanent = not isinstance(e, TemporaryDeliveryError)
