@@ -32,9 +32,11 @@ def brief_with(entries: int):  # type: ignore[no-untyped-def]
     brief = brief_from_dict(json.loads(GOLDEN.read_text(encoding="utf-8")))
     pool = [(s, st, e) for s in brief.sections for st in s.stories for e in st.entries]
     sections = {}
+    first_copy = {}  # the week in brief links to the first copy of each entry
     for i in range(entries):
         section, story, entry = pool[i % len(pool)]
         copy = dataclasses.replace(entry, anchor=f"a{i}", article_id=i)
+        first_copy.setdefault(entry.anchor, copy.anchor)
         sections.setdefault(section.title, (section, {}))[1].setdefault(
             f"{story.id}-{i // len(pool)}", (story, [])
         )[1].append(copy)
@@ -48,7 +50,10 @@ def brief_with(entries: int):  # type: ignore[no-untyped-def]
         )
         for section, stories in sections.values()
     )
-    return dataclasses.replace(brief, sections=built)
+    key = tuple(
+        dataclasses.replace(k, anchor=first_copy[k.anchor]) for k in brief.key if k.anchor in first_copy
+    )
+    return dataclasses.replace(brief, sections=built, key=key)
 
 
 def measure(kind: str, entries: int) -> None:

@@ -90,7 +90,7 @@ def measure(html: str, width: int, tmp_path: Path) -> dict[str, object]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("width", [390, 640, 1280])  # a phone, a phone on its side, a desktop
 def test_the_html_brief_fits_the_screen_and_its_charts_are_legible(width: int, tmp_path: Path) -> None:
     got = measure(render_html(golden_brief()), width, tmp_path)
     assert got["viewport"] == width

@@ -20,8 +20,8 @@ from briefing.models import Brief, NewName
 from briefing.pipeline import fetch
 from briefing.render import render_html
 from briefing.samples.server import LoopbackServer, Reply
-from conftest import FIXTURES, FakeClock, needs_fixtures, write_config
-from test_render import elements, golden_brief
+from conftest import FIXTURES, FakeClock, elements, needs_fixtures, write_config
+from test_render import golden_brief
 
 CORPUS = FIXTURES / "feedparser-corpus" / "tests"
 

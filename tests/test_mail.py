@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from briefing.mail import BuiltMessage, build_message, message_id_for, send
 from briefing.models import Brief, KeyItem
 from briefing.serialize import brief_from_dict
 from briefing.wording import class_in_words, counts_in_words, shortened
-from conftest import FakeClock
+from conftest import FakeClock, elements
 
 GOLDEN = Path(__file__).parent / "golden" / "brief.json"
 SENDER = "Briefing <brief@example.org>"
@@ -139,21 +138,6 @@ def settings(port: int, **options: Any) -> EmailSettings:
 def built(brief: Brief, config: EmailSettings, clock: FakeClock, pdf: bytes | None = PDF) -> BuiltMessage:
     message_id = message_id_for(brief.period_label, SENDER, config.recipients, brief.title)
     return build_message(brief, pdf, config, message_id=message_id, now=clock())
-
-
-class Elements(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def elements(markup: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = Elements()
-    parser.feed(markup)
-    return parser.tags
 
 
 def one_line(header: str) -> str:

@@ -18,7 +18,6 @@ import struct
 import xml.etree.ElementTree as ET
 import zlib
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -29,29 +28,13 @@ from briefing.models import Brief
 from briefing.render import pdf_bytes, render_html, render_pdf
 from briefing.samples.server import LoopbackServer, Reply
 from briefing.serialize import brief_from_dict, to_data
+from conftest import elements
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def golden_brief(name: str = "brief.json") -> Brief:
     return brief_from_dict(json.loads((GOLDEN / name).read_text(encoding="utf-8")))
-
-
-class Elements(HTMLParser):
-    """Every start tag with its attributes, as a browser's tokenizer would see them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = Elements()
-    parser.feed(html)
-    return parser.tags
 
 
 def test_golden_html() -> None:
@@ -268,3 +251,14 @@ def test_d4_the_fetcher_refuses_everything_but_data_urls() -> None:
     assert fetcher.fetch("data:text/plain,hello") is not None
     source = (Path(__file__).parents[1] / "src" / "briefing" / "render.py").read_text(encoding="utf-8")
     assert "xmp_metadata" not in source and "CSS(url" not in source and "CSS(string=" in source
+
+
+def test_a_template_copy_made_for_an_earlier_version_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "brief.html").write_text(
+        "{% for s in brief.sections %}{% for e in s.entries %}{{ e.summary }}{% endfor %}{% endfor %}",
+        encoding="utf-8",
+    )
+    with pytest.raises(RenderError) as info:
+        render_html(golden_brief(), tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / "brief.html") in message and "summary" in message and "\n" not in message

@@ -38,7 +38,8 @@ from briefing.urls import is_http_url
 
 OTHER = "Other stories"
 MAX_FACTS = 3  # further new facts per entry, after the lead
-_LABEL = re.compile(r"[A-Z][A-Z ]{2,24}:\s+(?=\S)")  # "BACKGROUND: ", "IMPLICATIONS: "
+# The section labels of the Central Asia-Caucasus Analyst's articles; never "NATO: " or "BAKU: ".
+_LABEL = re.compile(r"(?:BACKGROUND|IMPLICATIONS|CONCLUSIONS?):\s+(?=\S)")
 _USUAL_WEEKS = 8
 _FAILED = frozenset(
     {"no_text", "boilerplate", "short", "fetch_error", "timeout", "crashed", "memory", "failed"}
@@ -88,7 +89,7 @@ def assemble(
     ranked = _interleave(sorted(by_kind["new"], key=rank), sorted(by_kind["development"], key=rank))
     shown, cut = ranked[: report.max_entries], ranked[report.max_entries :]
     entries = {f.article_id: _entry(f, articles, config) for f in shown}
-    key = [_key_item(entries[f.article_id]) for f in shown[: report.key_items]]
+    key = [key_item(entries[f.article_id]) for f in shown[: report.key_items]]
     # Store ids follow the order concurrent feeds were stored in: order by what the feeds said instead.
     duplicates = sorted(by_kind["duplicate"], key=lambda f: articles[f.article_id].time_order)
     dropped = [_duplicate(f, articles) for f in duplicates]
@@ -217,7 +218,8 @@ def _words(text: str) -> str:
     return " " + " ".join(re.findall(r"\w+", text.casefold())) + " "
 
 
-def _key_item(e: BriefEntry) -> KeyItem:
+def key_item(e: BriefEntry) -> KeyItem:
+    """The entry's line in the week in brief."""
     develops = e.builds_on[0].title if e.kind == "development" and e.builds_on else ""
     return KeyItem(
         e.anchor,

@@ -13,6 +13,11 @@ from datetime import date
 from briefing.models import SourceActivity, SourceYield
 
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#a5a5a5", "#bf9000")
+# Charts are drawn 400 units wide and shown at most 28em (about 390 px) wide, one per row on screens
+# (brief.css): text of 13 units is at least 10 px on a 390 px phone, and about 8 pt in the PDF, where the
+# two charts sit side by side.
+WIDTH = 400.0
+TEXT = 13.0
 KIND_COLOURS = {"new": "#0f6e6b", "development": "#b45309", "repeat": "#8a8f98", "duplicate": "#c9ced6"}
 
 
@@ -32,7 +37,7 @@ class Label:
     y: float
     text: str
     anchor: str = "middle"
-    size: float = 9
+    size: float = TEXT
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,6 @@ class Chart:
     legend: tuple[tuple[str, str], ...]  # (colour, name)
 
 
-# Charts are drawn 400 units wide and shown at most about that many pixels wide (brief.css), so a label
-# of 12 units is at least 10 px on a 390 px phone and about 9 pt in the PDF.
-WIDTH = 400.0
-TEXT = 13.0
-
-
 def activity_chart(days: Sequence[str], activity: Sequence[SourceActivity]) -> Chart:
     """Articles per day, stacked by source."""
     width, height, left, bottom, top = WIDTH, 150.0, 30.0, 22.0, 16.0
@@ -62,8 +61,8 @@ def activity_chart(days: Sequence[str], activity: Sequence[SourceActivity]) -> C
     ymax = step * -(-peak // step)
     slot = (width - left - 4) / max(1, len(days))
     bar = slot * 0.62
-    # A month or longer has no room for a label under every day: label every k-th day.
-    every = max(1, -(-len(days) // 10))
+    # More than a week has no room for a label under every day: label every k-th day.
+    every = max(1, -(-len(days) // 7))
     rects, labels = [], []
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar) / 2

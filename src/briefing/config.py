@@ -186,7 +186,7 @@ SETTINGS: tuple[Setting, ...] = (
         256,
     ),
     Setting("report.paper", "choice:A4,Letter", "A4", "Paper size of the PDF: A4 or Letter."),
-    Setting("report.key_items", "int", 8, "Findings listed under key developments.", 0),
+    Setting("report.key_items", "int", 8, "Lines of the week in brief on page one (5 to 8 read best).", 0),
     Setting(
         "report.max_entries",
         "int",

@@ -95,8 +95,9 @@ def _http_only(url: str) -> str:
 
 def render_html(brief: Brief, templates_dir: Path | None = None, *, for_pdf: bool = False) -> str:
     """The brief as one self-contained HTML document (inline CSS and SVG, no scripts)."""
-    env = environment(templates_dir)
-    return env.get_template(BRIEF_TEMPLATE).render(
+    return render_template(
+        BRIEF_TEMPLATE,
+        templates_dir,
         brief=brief,
         for_pdf=for_pdf,
         activity=activity_chart(brief.days, brief.activity),
@@ -106,7 +107,23 @@ def render_html(brief: Brief, templates_dir: Path | None = None, *, for_pdf: boo
 
 
 def render_template(name: str, templates_dir: Path | None = None, **context: Any) -> str:
-    return environment(templates_dir).get_template(name).render(**context)
+    """Render one of the templates; a template that does not fit the brief (for example a copy in
+    `settings.templates_dir` made for an earlier version) is a `RenderError` naming it."""
+    try:
+        return environment(templates_dir).get_template(name).render(**context)
+    except jinja2.TemplateError as e:
+        where = _template_file(name, templates_dir)
+        line = f", line {e.lineno}" if isinstance(e, jinja2.TemplateSyntaxError) else ""
+        raise RenderError(
+            f"template {where}{line}: {e.message or type(e).__name__}; compare it with the packaged "
+            f"{packaged_templates() / name} (see CHANGELOG)"
+        ) from None
+
+
+def _template_file(name: str, templates_dir: Path | None) -> Path:
+    if templates_dir is not None and (templates_dir / name).is_file():
+        return templates_dir / name
+    return packaged_templates() / name
 
 
 @cache

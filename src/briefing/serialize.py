@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from briefing.models import Brief, Finding, Quote
+from briefing.models import Brief, BriefEntry, Finding, Quote
 
 T = TypeVar("T")
 
@@ -88,8 +88,9 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
 
 
 def _brief_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 1 kept every new sentence, a summary and key terms per entry: keep the lead and facts."""
-    from briefing.brief import lead_and_facts
+    """Version 1 kept every new sentence, a summary and key terms per entry: keep the lead and facts, and
+    rebuild what the new first page and sources chart need from the entries."""
+    from briefing.brief import key_item, lead_and_facts
 
     def entry(e: dict[str, Any]) -> dict[str, Any]:
         quotes = [from_data(Quote, q) for q in e.get("new_sentences", ())]
@@ -100,4 +101,28 @@ def _brief_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
         {**s, "stories": [{**st, "entries": [entry(e) for e in st["entries"]]} for st in s["stories"]]}
         for s in data.get("sections", ())
     ]
-    return {**data, "sections": sections, "yields": data.get("yields", []), "version": 2}
+    entries = {e["anchor"]: e for s in sections for st in s["stories"] for e in st["entries"]}
+    key = [
+        to_data(key_item(from_data(BriefEntry, entries[k["anchor"]]))) if k["anchor"] in entries else k
+        for k in data.get("key", ())
+    ]
+    return {**data, "sections": sections, "key": key, "yields": _v1_yields(data, entries), "version": 2}
+
+
+def _v1_yields(data: dict[str, Any], entries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per source, its articles by class, from what a version-1 brief listed (entries shown in full,
+    repeats, duplicates); entries below the cut were not kept with their class."""
+    counts: dict[str, dict[str, int]] = {}
+
+    def add(publisher: str, field: str) -> None:
+        row = counts.setdefault(publisher, {"new": 0, "developments": 0, "repeats": 0, "duplicates": 0})
+        row[field] += 1
+
+    for e in entries.values():
+        add(e["publisher"], "new" if e["kind"] == "new" else "developments")
+    for r in data.get("repeats", ()):
+        add(r["publisher"], "repeats")
+    for d in data.get("dropped", ()):
+        if d.get("reason") == "duplicate":
+            add(d["publisher"], "duplicates")
+    return [{"name": name, **row} for name, row in sorted(counts.items())]

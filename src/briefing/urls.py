@@ -103,5 +103,7 @@ def text_fragment_link(url: str, quote_text: str) -> str:
         directive = part(words)
     else:
         directive = f"{part(words[:_FRAGMENT_WORDS])},{part(words[-_FRAGMENT_WORDS:])}"
-    # After an existing fragment the directive follows it; it never replaces it.
+    # After an existing fragment the directive follows it; after an existing directive, another text=.
+    if ":~:" in url.partition("#")[2]:
+        return f"{url}&text={directive}"
     return f"{url}{'' if '#' in url else '#'}:~:text={directive}"
