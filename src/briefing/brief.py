@@ -1,8 +1,10 @@
 """Assemble a period's brief from the analysis and the store: what a reader gets, in reading order.
 
-Key developments first, then the entries by watch topic and story, continuing coverage (repeats), feed
-health and activity, the method, and an appendix of everything left out with the reason. Only text and
-http(s) links go into a brief; nothing third-party is kept as markup.
+The week in brief first (one line per key development: its lead fact, source, date and class), then the
+entries by watch topic and story (why each is here, its lead and at most three further facts, new names),
+continuing coverage (repeats), feed health and what each source brought, the method, and an appendix of
+everything left out with the reason. Only text and http(s) links go into a brief; nothing third-party is
+kept as markup.
 """
 
 from __future__ import annotations
