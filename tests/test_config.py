@@ -87,7 +87,8 @@ def test_every_problem_is_reported_with_its_key_path(tmp_path: Path) -> None:
     assert "feeds[2].name: required key is missing" in text
     assert "feeds[3]: expected a mapping" in text
     assert "extra: unknown key" in text
-    assert len(found) == 10
+    assert f"corpus.paths[0]: {tmp_path / '7.5x'} does not exist" in text
+    assert len(found) == 11
 
 
 def test_yaml_syntax_errors_and_duplicate_keys_name_the_line(tmp_path: Path) -> None:

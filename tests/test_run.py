@@ -118,6 +118,19 @@ def test_cron_mode_in_a_bare_environment(tmp_path: Path, sample_site: SampleSite
     assert "(Asia/Almaty)" in html  # the time zone comes from the configuration, not TZ
 
 
+def test_run_quiet_prints_only_when_a_brief_was_written_or_sent(
+    tmp_path: Path, sample_site: SampleSite
+) -> None:
+    config = write_config(tmp_path, site_feeds(sample_site))
+    first = run_like_cron(["--config", str(config.source), "run", "--quiet"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert re.fullmatch(r"5 new articles; brief \d{4}-W\d\d: written \(no e-mail configured\)\n", first.stdout)
+    again = run_like_cron(["--config", str(config.source), "run", "--quiet"], tmp_path)
+    assert again.returncode == 0 and again.stdout == "" and again.stderr == "", again
+    loud = run_like_cron(["--config", str(config.source), "run"], tmp_path)
+    assert "already delivered" in loud.stdout
+
+
 def test_the_scheduler_is_configured_for_downtime_and_overlap(tmp_path: Path) -> None:
     config = write_config(tmp_path, [], timezone="Europe/Berlin")
     scheduler = build_scheduler(config, lambda kind: None)
@@ -221,7 +234,7 @@ def test_systemd_units_and_crontab_line_in_the_readme_parse() -> None:
     assert cron is not None
     line = next(x for x in cron.group(1).splitlines() if x and not x.startswith("#"))
     fields = line.split()
-    assert len(fields) >= 6 and fields[5].startswith("/") and "run" in fields
+    assert len(fields) >= 6 and fields[5].startswith("/") and "run" in fields and "--quiet" in fields
 
 
 # --- delivery by e-mail through `run`, against a real SMTP server on loopback ------------------------

@@ -245,7 +245,13 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "When the PDF is too large, send the message without it (else report a failure).",
     ),
-    Setting("corpus.paths", "paths", ["corpus"], "Files or folders holding the baseline corpus."),
+    Setting(
+        "corpus.paths",
+        "paths",
+        None,
+        "Files or folders holding the baseline corpus; unset, the seed corpus bundled with briefing. "
+        "An empty list means an empty baseline: everything is new.",
+    ),
     Setting(
         "corpus.split_after",
         "patterns",
@@ -706,6 +712,7 @@ class _Checker:
         self.unknown_keys("", raw, _SECTIONS)
         settings = self.section("settings", raw.get("settings"), env)
         corpus = self.section("corpus", raw.get("corpus"), env)
+        corpus["paths"] = self.corpus_paths(corpus["paths"])
         analysis = self.section("analysis", raw.get("analysis"), env)
         report = self.section("report", raw.get("report"), env)
         schedule = self.section("schedule", raw.get("schedule"), env)
@@ -725,6 +732,20 @@ class _Checker:
             feeds=feeds,
             topics=topics,
         )
+
+    def corpus_paths(self, paths: tuple[Path, ...] | None) -> tuple[Path, ...]:
+        """The configured corpus paths, each of which must exist; unset, the bundled seed corpus."""
+        if paths is None:
+            from briefing.corpus import packaged_corpus
+
+            return (packaged_corpus(),)
+        for i, p in enumerate(paths):
+            if not p.exists():
+                self.problem(
+                    f"corpus.paths[{i}]",
+                    f"{p} does not exist; fix the path, or remove corpus.paths for the bundled seed corpus",
+                )
+        return paths
 
     def unknown_keys(self, prefix: str, raw: Mapping[Any, Any], known: tuple[str, ...]) -> None:
         for key in raw:

@@ -159,6 +159,8 @@ def _text_body(brief: Brief, links: Sequence[tuple[str, str]], note: str) -> str
     if not brief.key:
         lines += ["No new stories or developments in this period.", ""]
     lines.append(wording.counts_in_words(brief.counts))
+    if wording.empty_baseline(brief):
+        lines.append(wording.empty_baseline(brief))
     if brief.failing:
         lines.append(_one_line(wording.failing_in_words(brief)))
     lines.append("")

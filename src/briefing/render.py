@@ -69,6 +69,7 @@ def environment(templates_dir: Path | None = None) -> jinja2.Environment:
     env.globals["class_in_words"] = wording.class_in_words
     env.globals["counts_in_words"] = wording.counts_in_words
     env.globals["failing_in_words"] = wording.failing_in_words
+    env.globals["empty_baseline"] = wording.empty_baseline
     env.globals["plural"] = wording.plural
     env.globals["version"] = __version__
     return env

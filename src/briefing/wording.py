@@ -86,3 +86,13 @@ def shortened(quote_text: str, limit: int = 40) -> str:
     if len(words) <= limit:
         return quote_text
     return " ".join(words[: limit - 5]) + " …"
+
+
+def empty_baseline(brief: Brief) -> str:
+    """The sentence that says the baseline was empty ("" when it was not)."""
+    if brief.method.corpus_documents or brief.method.briefed_articles:
+        return ""
+    return (
+        "The baseline was empty (no seed corpus document, no earlier brief): nothing counted as known, so "
+        "every article is a new story."
+    )

@@ -242,6 +242,8 @@ class BaselineIndex:
     def query(self, which: str, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Rows weighted like the baseline's (idf, then unit length), ready for cosine similarity."""
         weighted = counts.tocsr().astype(np.float32, copy=True)
+        if weighted.shape[0] == 0:  # an empty baseline (scikit-learn refuses to normalise no rows)
+            return weighted
         weighted.data *= self.idf(which)[weighted.indices]  # in place: no intermediate matrices
         return normalize(weighted, copy=False)
 

@@ -1,9 +1,8 @@
-"""Commands about the configuration: config check, config reference."""
+"""Commands about the configuration: init, config check, config reference."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -13,9 +12,41 @@ from briefing.cli.app import (
     cli,
     common,
 )
+from briefing.wording import plural
 
-if TYPE_CHECKING:
-    pass
+# ---- init ----------------------------------------------------------------------------------------
+
+
+@cli.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--debug", is_flag=True, default=None, help="Show debug logs and tracebacks.")
+def init(folder: Path, debug: bool | None) -> None:
+    """Write a commented feeds.yaml into FOLDER (default: here) with the real feeds of both publishers,
+    example topics for the region and an e-mail block to fill in; then say what to do next."""
+    from briefing.starter import write_starter
+
+    ctx = _context(None, debug)
+    with _errors(ctx):
+        started = write_starter(folder)
+    config = started.config
+    enabled = sum(1 for f in config.feeds if f.enabled)
+    publishers = sorted({f.publisher for f in config.feeds if f.publisher})
+    click.echo(
+        f"Wrote {started.path}: {plural(len(config.feeds), 'feed', 'feeds')} ({enabled} enabled) from "
+        f"{' and '.join(publishers)}, {plural(len(config.topics), 'topic', 'topics')}; baseline: the seed "
+        "corpus bundled with briefing."
+    )
+    here = folder.resolve() == Path.cwd().resolve()
+    steps = [] if here else [f"cd {folder}"]
+    steps += [
+        "set settings.contact in feeds.yaml: a URL or e-mail address where publishers can reach you",
+        "briefing config check",
+        "briefing fetch && briefing report    # the brief of the last complete week, in reports/",
+        "to e-mail it, fill in delivery.email, then run `briefing run --quiet` from cron (see README)",
+    ]
+    click.echo("Next:")
+    for n, step in enumerate(steps, 1):
+        click.echo(f"  {n}. {step}")
 
 
 # ---- config --------------------------------------------------------------------------------------

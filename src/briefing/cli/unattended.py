@@ -14,15 +14,22 @@ from briefing.cli.app import EXIT_FAILED, _context, _errors, _setup_logging, cli
 @cli.command()
 @click.option("--force", is_flag=True, help="Render and send the due brief again even if it was delivered.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print nothing unless a brief was written or sent (for cron, which mails every line); "
+    "errors still go to stderr.",
+)
 @common
-def run(force: bool, as_json: bool, config_path: Path | None, debug: bool | None) -> None:
+def run(force: bool, as_json: bool, quiet: bool, config_path: Path | None, debug: bool | None) -> None:
     """Fetch every feed; when a brief is due and not yet delivered, write it and e-mail it (for cron).
 
     Prints one summary line; errors go to stderr. Exit 0 done (also when nothing was due), 1 the
     delivery failed (a temporary failure is retried by the next run), 2 configuration, 75 locked.
 
     \b
-    crontab:  0 * * * *  briefing --config /srv/briefing/feeds.yaml run
+    crontab:  0 * * * *  briefing --config /srv/briefing/feeds.yaml run --quiet
     """
     ctx = _context(config_path, debug)
     with _errors(ctx):
@@ -42,6 +49,8 @@ def run(force: bool, as_json: bool, config_path: Path | None, debug: bool | None
         }
         if as_json:
             click.echo(json.dumps(summary, indent=2))
+        elif quiet and result.action not in ("written", "sent"):
+            pass
         else:
             feeds = f"{summary['new_articles']} new articles"
             if failing:
