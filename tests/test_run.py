@@ -124,7 +124,9 @@ def test_run_quiet_prints_only_when_a_brief_was_written_or_sent(
     config = write_config(tmp_path, site_feeds(sample_site))
     first = run_like_cron(["--config", str(config.source), "run", "--quiet"], tmp_path)
     assert first.returncode == 0, first.stderr
-    assert re.fullmatch(r"5 new articles; brief \d{4}-W\d\d: written \(no e-mail configured\)\n", first.stdout)
+    assert re.fullmatch(
+        r"5 new articles; brief \d{4}-W\d\d: written \(no e-mail configured\)\n", first.stdout
+    )
     again = run_like_cron(["--config", str(config.source), "run", "--quiet"], tmp_path)
     assert again.returncode == 0 and again.stdout == "" and again.stderr == "", again
     loud = run_like_cron(["--config", str(config.source), "run"], tmp_path)
