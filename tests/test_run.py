@@ -318,6 +318,74 @@ def test_a_permanent_failure_is_reported_once_and_not_retried_until_forced(
         assert len(handler.received) == 1
 
 
+def test_a_deliberate_resend_gets_a_new_message_id_that_refers_to_the_first(
+    tmp_path: Path, sample_site: SampleSite, clock: FakeClock
+) -> None:
+    clock.now = MONDAY_8
+    handler = Recorder()
+    with smtp_server(handler) as smtp:
+        config = with_email(write_config(tmp_path, site_feeds(sample_site)), smtp.port)
+        assert run(config, clock=clock).action == "sent"
+        first = handler.message()
+        assert first["References"] is None
+        handler.data_reply = "451 4.3.0 try again later"  # the resend fails for now ...
+        assert run(config, force=True, clock=clock).action == "retry"
+        handler.data_reply = None
+        assert run(config, clock=clock).action == "sent"  # ... and its retry keeps the resend's id
+        resent = handler_message(handler.received[-1])
+        week = iso_week(2026, 47, "UTC")
+        assert run(config, period=week, force=True, clock=clock).action == "sent"
+        third = handler_message(handler.received[-1])
+    ids = [first["Message-ID"], resent["Message-ID"], third["Message-ID"]]
+    assert len(set(ids)) == 3 and all(i.startswith("<briefing.2026-W47.") for i in ids)
+    for again in (resent, third):
+        assert again["References"] == first["Message-ID"] and again["In-Reply-To"] == first["Message-ID"]
+    with Store.open(config.settings.database) as store:
+        ledger = store.delivery("2026-W47")
+    assert ledger is not None and ledger.first_message_id == first["Message-ID"]
+    assert ledger.message_id == third["Message-ID"]
+
+
+def test_two_data_folders_sending_the_same_week_do_not_share_a_message_id(
+    tmp_path: Path, sample_site: SampleSite, clock: FakeClock
+) -> None:
+    clock.now = MONDAY_8
+    handler = Recorder()
+    with smtp_server(handler) as smtp:
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            config = with_email(write_config(tmp_path / name, site_feeds(sample_site)), smtp.port)
+            assert run(config, clock=clock).action == "sent"
+    ids = {handler_message(e)["Message-ID"] for e in handler.received}
+    assert len(handler.received) == 2 and len(ids) == 2
+
+
+def test_any_period_can_be_delivered_by_run_and_by_report_send(
+    tmp_path: Path, sample_site: SampleSite, clock: FakeClock
+) -> None:
+    clock.now = MONDAY_8
+    handler = Recorder()
+    with smtp_server(handler) as smtp:
+        config = with_email(write_config(tmp_path, site_feeds(sample_site)), smtp.port)
+        earlier = run(config, period=iso_week(2026, 46, "UTC"), clock=clock)
+        assert earlier.action == "sent" and earlier.period.label == "2026-W46" and earlier.missed == ()
+        assert handler.message()["Subject"].endswith("Week 46, 2026: 9–15 November 2026")
+        args = ["--config", str(config.source), "report", "--period", "2026-W46", "--send"]
+        sent = CliRunner().invoke(cli, args)
+        assert sent.exit_code == 0 and sent.stdout.startswith(
+            "brief 2026-W46: sent (sent to ana@example.org as <"
+        )
+        assert len(handler.received) == 2
+        refused = CliRunner().invoke(cli, [*args, "--format", "pdf"])
+        assert refused.exit_code == 2 and "--send: sends what the reports folder holds" in refused.stderr
+    (tmp_path / "plain").mkdir()
+    no_mail = write_config(tmp_path / "plain", [])
+    done = CliRunner().invoke(cli, ["--config", str(no_mail.source), "report", "--send"])
+    assert done.exit_code == 2 and done.stderr == (
+        f"briefing: error: --send: no delivery.email in {no_mail.source}; configure it to send briefs\n"
+    )
+
+
 @pytest.mark.slow
 def test_a_crash_after_the_server_accepted_sends_again_with_the_same_message_id(
     tmp_path: Path, sample_site: SampleSite

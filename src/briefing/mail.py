@@ -30,7 +30,7 @@ from briefing.models import Brief
 from briefing.testing_hooks import crash_point
 from briefing.urls import is_http_url
 
-__all__ = ["BuiltMessage", "build_message", "message_id_for", "send"]
+__all__ = ["BuiltMessage", "build_message", "message_id_for", "resend_id", "send"]
 
 _MIB = 1024 * 1024
 # Every line break Python's str.splitlines() knows, tabs and other control whitespace.
@@ -52,11 +52,22 @@ def _one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def message_id_for(period_label: str, sender: str, recipients: Sequence[str], title: str) -> str:
-    """The Message-ID of a period's brief for one audience: the same inputs always give the same id."""
+def message_id_for(
+    period_label: str, sender: str, recipients: Sequence[str], title: str, instance: str = ""
+) -> str:
+    """The Message-ID of a period's brief for one audience from one data folder (`instance`): the same
+    inputs always give the same id, so a retry after a crash is recognisable as the same message."""
     audience = "|".join(sorted(r.strip().lower() for r in recipients))
-    digest = hashlib.sha256(f"{period_label}|{title}|{audience}".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{period_label}|{title}|{audience}|{instance}".encode()).hexdigest()[:16]
     domain = _safe_id_part(parseaddr(sender)[1].rpartition("@")[2]) or "localhost"
+    return f"<briefing.{_safe_id_part(period_label)}.{digest}@{domain}>"
+
+
+def resend_id(period_label: str, previous: str) -> str:
+    """The Message-ID of a deliberate resend of the message sent as `previous`: new, and the same for
+    every retry of that resend."""
+    digest = hashlib.sha256(f"{previous}|resend".encode()).hexdigest()[:16]
+    domain = previous.strip("<>").rpartition("@")[2] or "localhost"
     return f"<briefing.{_safe_id_part(period_label)}.{digest}@{domain}>"
 
 
@@ -77,6 +88,7 @@ def build_message(
     links: Sequence[tuple[str, str]] = (),
     left_out: str = "",
     templates_dir: Path | None = None,
+    refers_to: str | None = None,
 ) -> BuiltMessage:
     """The e-mail for `brief`: a text and an HTML body, the PDF attached when it fits.
 
@@ -92,6 +104,9 @@ def build_message(
     # allows 998. Bodies are quoted-printable either way, so no line is long and no server needs 8BITMIME.
     message = EmailMessage(policy=policy.default.clone(max_line_length=998))
     _set_headers(message, brief, settings, message_id=message_id, now=now)
+    if refers_to:  # a deliberate resend: mail clients thread it with the first sending
+        message["References"] = refers_to
+        message["In-Reply-To"] = refers_to
     message.set_content(_text_body(brief, all_links, note), cte="quoted-printable")
     html_body = _html_body(brief, all_links, note, templates_dir)
     message.add_alternative(html_body, subtype="html", cte="quoted-printable")

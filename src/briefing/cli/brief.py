@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from briefing.cli.app import _context, _errors, _print_json, cli, common
+from briefing.cli.app import EXIT_FAILED, _context, _errors, _print_json, cli, common
 from briefing.errors import ConfigError
 
 if TYPE_CHECKING:
+    from briefing.config import Config
     from briefing.period import Period
+
+DEFAULT_FORMATS = "pdf,html,json"
 
 
 @cli.command()
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "formats",
-    default="pdf,html,json",
+    default=DEFAULT_FORMATS,
     show_default=True,
     metavar="LIST",
     help="Comma-separated: pdf, html, json (brief.json is always written).",
@@ -33,6 +37,11 @@ if TYPE_CHECKING:
     help="Reports folder (default: settings.reports_dir).",
 )
 @click.option("--refresh", is_flag=True, help="Analyse anew instead of re-rendering the saved brief.")
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Also e-mail it (delivery.email), even if it was sent before: a resend gets a new Message-ID.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @common
 def report(
@@ -42,6 +51,7 @@ def report(
     formats: str,
     output: Path | None,
     refresh: bool,
+    send: bool,
     as_json: bool,
     config_path: Path | None,
     debug: bool | None,
@@ -68,6 +78,9 @@ def report(
             raise ConfigError("--format", [f"{', '.join(unknown) or formats!r}: use pdf, html, json"])
         config = ctx.config()
         chosen = choose_period(period, since, until, config.settings.timezone)
+        if send:
+            _send(config, chosen, refresh, as_json, formats, output)
+            return
         result = write_report(config, chosen, formats=wanted, output=output, refresh=refresh, clock=utc_now)
         brief = result.brief
         if as_json:
@@ -91,6 +104,24 @@ def report(
         )
         for path in result.files + result.index:
             click.echo(f"  {path}")
+
+
+def _send(
+    config: Config, period: Period, refresh: bool, as_json: bool, formats: str, output: Path | None
+) -> None:
+    from briefing.pipeline.running import deliver
+
+    if not config.email.enabled:
+        raise ConfigError("--send", [f"no delivery.email in {config.source}; configure it to send briefs"])
+    if output is not None or formats != DEFAULT_FORMATS:
+        raise ConfigError("--send", ["sends what the reports folder holds: leave out --format and --output"])
+    done = deliver(config, period, force=True, refresh=refresh)
+    if as_json:
+        _print_json({"period": period.label, "action": done.action, "detail": done.detail})
+    else:
+        click.echo(f"brief {period.label}: {done.action}" + (f" ({done.detail})" if done.detail else ""))
+    if done.action != "sent":
+        sys.exit(EXIT_FAILED)
 
 
 def choose_period(period: str | None, since: str | None, until: str | None, timezone: str) -> Period:

@@ -13,6 +13,11 @@ from briefing.cli.app import EXIT_FAILED, _context, _errors, _setup_logging, cli
 
 @cli.command()
 @click.option("--force", is_flag=True, help="Render and send the due brief again even if it was delivered.")
+@click.option(
+    "--period",
+    metavar="YYYY-Www",
+    help="Deliver this ISO week's brief instead of the latest due one (with --force, again).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--quiet",
@@ -22,7 +27,9 @@ from briefing.cli.app import EXIT_FAILED, _context, _errors, _setup_logging, cli
     "errors still go to stderr.",
 )
 @common
-def run(force: bool, as_json: bool, quiet: bool, config_path: Path | None, debug: bool | None) -> None:
+def run(
+    force: bool, period: str | None, as_json: bool, quiet: bool, config_path: Path | None, debug: bool | None
+) -> None:
     """Fetch every feed; when a brief is due and not yet delivered, write it and e-mail it (for cron).
 
     Prints one summary line; errors go to stderr. Exit 0 done (also when nothing was due), 1 the
@@ -33,9 +40,12 @@ def run(force: bool, as_json: bool, quiet: bool, config_path: Path | None, debug
     """
     ctx = _context(config_path, debug)
     with _errors(ctx):
+        from briefing.period import parse_period
         from briefing.pipeline.running import run as run_once
 
-        result = run_once(ctx.config(), force=force)
+        config = ctx.config()
+        chosen = parse_period(period, config.settings.timezone) if period else None
+        result = run_once(config, period=chosen, force=force)
         fetched = result.fetched
         failing = [f.name for f in fetched.feeds if f.error]
         summary = {

@@ -204,3 +204,4 @@ class Delivery:
     last_attempt_at: datetime | None
     sent_at: datetime | None
     reply: str | None
+    first_message_id: str | None = None  # what a deliberate resend refers to

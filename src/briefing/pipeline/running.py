@@ -47,12 +47,15 @@ class RunResult:
 def run(
     config: Config,
     *,
+    period: Period | None = None,
     force: bool = False,
     clock: Clock = utc_now,
     env: Mapping[str, str] | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
-    """One unattended run. Holds the run lock throughout; raises `RunLockedError` if another run has it.
+    """One unattended run: fetch, then produce and deliver the brief of `period` (default: the latest due
+    week) unless the ledger says it was delivered. Holds the run lock throughout; raises
+    `RunLockedError` if another run has it.
 
     `env` holds the SMTP credentials (default: the process environment). When `stop` is set (the daemon
     is stopping), the run ends after its current step with action "stopped".
@@ -60,32 +63,63 @@ def run(
     settings = config.settings
     with RunLock(settings.data_dir):
         fetched = fetch(config, clock=clock)
-        period = latest_due(clock(), settings.timezone, config.schedule.brief)
+        chosen = period or latest_due(clock(), settings.timezone, config.schedule.brief)
         if stop is not None and stop.is_set():
-            return RunResult(fetched, period, "stopped", "stopping before the brief")
-        with Store.open(settings.database) as store:
-            missed = tuple(missed_between(store.last_delivered(), period))
+            return RunResult(fetched, chosen, "stopped", "stopping before the brief")
+        missed: tuple[str, ...] = ()
+        if period is None:
+            with Store.open(settings.database) as store:
+                missed = tuple(missed_between(store.last_delivered(), chosen))
             if missed:
                 log.warning(
-                    "not briefed: %s (only the latest due week is made; `report --period` makes others)",
+                    "not briefed: %s (only the latest due week is made; `run --period` makes others)",
                     ", ".join(missed),
                 )
-            skip = _skip(store.delivery(period.label), config, force)
-            if skip:
-                return RunResult(fetched, period, skip[0], skip[1], missed=missed)
-            # Imported only when a brief is to be made: analysis and rendering bring scikit-learn and
-            # WeasyPrint, seconds of start-up that a run with nothing due should not pay.
-            from briefing.pipeline.reporting import report
+        done = deliver(config, chosen, force=force, refresh=force, clock=clock, env=env)
+        return RunResult(fetched, chosen, done.action, done.detail, done.files, missed)
 
-            written = report(config, period, refresh=force, clock=clock)
-            files = tuple(written.files)
-            email = config.email
-            store.record_rendered(period.label, files, "rendered" if email.enabled else "written", clock())
-            crash_point("after_rendered", period.label)
-            if not email.enabled:
-                return RunResult(fetched, period, "written", "no e-mail configured", files, missed)
-            action, detail = _deliver(config, written.brief, period, files, store, clock, env)
-        return RunResult(fetched, period, action, detail, files, missed)
+
+@dataclass(frozen=True)
+class Delivered:
+    """What delivering one period's brief did. `action`: already_done, not_retried, written, sent, retry,
+    failed."""
+
+    period: Period
+    action: str
+    detail: str = ""
+    files: tuple[Path, ...] = ()
+
+
+def deliver(
+    config: Config,
+    period: Period,
+    *,
+    force: bool = False,
+    refresh: bool = False,
+    clock: Clock = utc_now,
+    env: Mapping[str, str] | None = None,
+) -> Delivered:
+    """Write the brief of `period` and e-mail it, unless the ledger says it was delivered (then only with
+    `force`: a deliberate resend, with a new Message-ID that refers to the first). `refresh` analyses the
+    period anew instead of re-rendering its saved brief. Holds the run lock."""
+    with RunLock(config.settings.data_dir), Store.open(config.settings.database) as store:
+        skip = _skip(store.delivery(period.label), config, force)
+        if skip:
+            return Delivered(period, skip[0], skip[1])
+        # Imported only when a brief is to be made: analysis and rendering bring scikit-learn and
+        # WeasyPrint, seconds of start-up that a run with nothing due should not pay.
+        from briefing.pipeline.reporting import report
+
+        written = report(config, period, refresh=refresh, clock=clock)
+        files = tuple(written.files)
+        email = config.email
+        before = store.delivery(period.label)
+        store.record_rendered(period.label, files, "rendered" if email.enabled else "written", clock())
+        crash_point("after_rendered", period.label)
+        if not email.enabled:
+            return Delivered(period, "written", "no e-mail configured", files)
+        action, detail = _deliver(config, written.brief, period, files, store, clock, env, before)
+        return Delivered(period, action, detail, files)
 
 
 def _skip(done: Delivery | None, config: Config, force: bool) -> tuple[str, str] | None:
@@ -108,6 +142,7 @@ def _deliver(
     store: Store,
     clock: Clock,
     env: Mapping[str, str] | None,
+    before: Delivery | None,
 ) -> tuple[str, str]:
     """Send the brief and record the outcome in the ledger: ("sent" | "retry" | "failed", detail)."""
     from briefing import mail
@@ -115,12 +150,18 @@ def _deliver(
     email = config.email
     assert email.sender is not None
     pdf_path = next((p for p in files if p.suffix == ".pdf"), None)
-    message_id = mail.message_id_for(period.label, email.sender, email.recipients, brief.title)
+    message_id, refers_to = _message_id(period, brief, config, store, before)
     environment = os.environ if env is None else env
     try:
         pdf = pdf_path.read_bytes() if pdf_path else None
         built = mail.build_message(
-            brief, pdf, email, message_id=message_id, now=clock(), templates_dir=config.settings.templates_dir
+            brief,
+            pdf,
+            email,
+            message_id=message_id,
+            now=clock(),
+            templates_dir=config.settings.templates_dir,
+            refers_to=refers_to,
         )
         try:
             reply = mail.send(built.message, email, environment)
@@ -137,6 +178,7 @@ def _deliver(
                 now=clock(),
                 left_out=reason,
                 templates_dir=config.settings.templates_dir,
+                refers_to=refers_to,
             )
             reply = mail.send(built.message, email, environment)
     except DeliveryError as e:
@@ -147,3 +189,22 @@ def _deliver(
     crash_point("after_sent", period.label)
     note = f"; {built.note}" if built.note else ""
     return "sent", f"sent to {', '.join(email.recipients)} as {message_id}{note}"
+
+
+def _message_id(
+    period: Period, brief: Brief, config: Config, store: Store, before: Delivery | None
+) -> tuple[str, str | None]:
+    """(Message-ID, the first sending's id a resend refers to). A sending that did not finish (a crash,
+    a failure) is retried with its own id; a brief already sent is being resent on purpose: a new id."""
+    from briefing import mail
+
+    email = config.email
+    assert email.sender is not None
+    if before is not None and before.message_id:
+        first = before.first_message_id or (before.message_id if before.status == "sent" else None)
+        if before.status == "sent":
+            return mail.resend_id(period.label, before.message_id), first
+        return before.message_id, first if first != before.message_id else None
+    return mail.message_id_for(
+        period.label, email.sender, email.recipients, brief.title, store.instance()
+    ), None

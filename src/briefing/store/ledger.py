@@ -12,11 +12,16 @@ from briefing.store.base import StoreBase, dt, ts
 
 _COLUMNS = (
     "period, rendered_at, files, status, message_id, recipients, attempts, last_error, last_attempt_at,"
-    " sent_at, reply"
+    " sent_at, reply, first_message_id"
 )
 
 
 class LedgerQueries(StoreBase):
+    def instance(self) -> str:
+        """This data folder's random identity (made when the store was created or migrated)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+        return str(row[0])
+
     def delivery(self, period: str) -> Delivery | None:
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE period = ?", (period,)).fetchone()  # noqa: S608
         return _delivery(row) if row else None
@@ -53,9 +58,9 @@ class LedgerQueries(StoreBase):
         with self.write() as conn:
             conn.execute(
                 "UPDATE deliveries SET status = 'sent', message_id = ?, recipients = ?, sent_at = ?,"
-                " last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, reply = ?"
-                " WHERE period = ?",
-                (message_id, json.dumps(list(recipients)), ts(now), ts(now), reply, period),
+                " last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, reply = ?,"
+                " first_message_id = coalesce(first_message_id, ?) WHERE period = ?",
+                (message_id, json.dumps(list(recipients)), ts(now), ts(now), reply, message_id, period),
             )
 
     def record_failure(
@@ -82,4 +87,5 @@ def _delivery(row: Sequence[object]) -> Delivery:
         last_attempt_at=dt(str(row[8])) if row[8] else None,
         sent_at=dt(str(row[9])) if row[9] else None,
         reply=str(row[10]) if row[10] else None,
+        first_message_id=str(row[11]) if row[11] else None,
     )

@@ -135,4 +135,15 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             )""",
         ],
     ),
+    (
+        4,
+        [
+            # This data folder's identity, in the Message-IDs it sends: two folders sending the same
+            # week never share one.
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))))",
+            # The Message-ID a period's brief was first sent with: a deliberate resend refers to it.
+            "ALTER TABLE deliveries ADD COLUMN first_message_id TEXT",
+        ],
+    ),
 ]
