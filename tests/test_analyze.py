@@ -107,8 +107,8 @@ def test_cli_analyze_text_and_json(tmp_path: Path, sample_site: SampleSite) -> N
 
 
 def test_cli_corpus_commands(tmp_path: Path) -> None:
-    config = write_config(tmp_path, [], corpus={"paths": [str(tmp_path / "corpus")]})
     (tmp_path / "corpus").mkdir()
+    config = write_config(tmp_path, [], corpus={"paths": [str(tmp_path / "corpus")]})
     note = tmp_path / "note.md"
     note.write_text(
         "# Caspian shipping\n\n" + "Container traffic across the Caspian grew again this year. " * 5

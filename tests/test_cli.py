@@ -101,8 +101,14 @@ def test_articles_and_status(tmp_path: Path, sample_site: SampleSite) -> None:
     config = write_config(tmp_path, site_feeds(sample_site))
     path = str(config.source)
     code, out, _ = invoke("articles", "--config", path)
-    assert code == 0 and "No articles stored yet" in out
+    assert code == 0 and out == "No articles: nothing is stored yet; run `briefing fetch`.\n"
     invoke("fetch", "--config", path)
+    code, out, _ = invoke("articles", "--config", path, "--since", "2030-01-01")
+    assert code == 0 and out.startswith("No articles published from 2030-01-01 00:00 UTC; the store holds ")
+    # --until includes the day it names, in articles as in report.
+    code, out, _ = invoke("articles", "--config", path, "--json", "--until", "2026-11-18")
+    published = [a["published"][:10] for a in json.loads(out)["articles"]]
+    assert "2026-11-18" in published and max(published) == "2026-11-18"
     code, out, _ = invoke("articles", "--config", path, "--feed", "caci-analytical")
     assert code == 0 and out.count("caci-analytical") == 3 and "Aliya Nurlanova" in out
     code, out, _ = invoke("articles", "--config", path, "--json", "--since", "2026-11-18")
@@ -127,7 +133,7 @@ def test_articles_and_status(tmp_path: Path, sample_site: SampleSite) -> None:
     health = json.loads(out)
     assert health["feeds"][0]["name"] == "caci-analytical" and health["feeds"][0]["consecutive_errors"] == 0
     code, _, err = invoke("articles", "--config", path, "--since", "last tuesday")
-    assert code == 2 and "use YYYY-MM-DD" in err
+    assert code == 2 and err.startswith("briefing: error: --since: 'last tuesday': use a date (2026-11-16)")
 
 
 def test_feeds_list_check_reset(tmp_path: Path, sample_site: SampleSite) -> None:

@@ -72,3 +72,25 @@ def test_an_empty_baseline_makes_everything_new_and_the_brief_says_so(
     assert brief.counts.new + brief.counts.duplicates == brief.counts.articles
     html = next(p for p in result.files if p.name == "brief.html").read_text(encoding="utf-8")
     assert "The baseline was empty (no seed corpus document, no earlier brief)" in html
+
+
+def test_the_demo_refuses_a_configuration_it_would_ignore(tmp_path: Path) -> None:
+    done = run_cli(["demo", "--config", str(tmp_path / "feeds.yaml")], cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        "briefing: error: --config: the demo writes its own configuration (SAMPLE DATA on loopback); "
+        "run it without --config\n"
+    )
+    assert not (tmp_path / "reports").exists()
+
+
+def test_corpus_add_never_writes_into_the_bundled_corpus(tmp_path: Path) -> None:
+    run_cli(["init", str(tmp_path)], cwd=tmp_path)
+    note = tmp_path / "note.md"
+    note.write_text("# A note\n\n" + "Words about the Caspian and its ports. " * 10, encoding="utf-8")
+    before = sorted(p.name for p in packaged_corpus().iterdir())
+    done = run_cli(["corpus", "add", str(note)], cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith(
+        "briefing: error: corpus.paths: not set in feeds.yaml, so the baseline is the bundled"
+    )
+    assert sorted(p.name for p in packaged_corpus().iterdir()) == before

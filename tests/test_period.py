@@ -101,3 +101,64 @@ def test_weeks_at_the_ends_of_the_calendar_are_refused_cleanly(text: str) -> Non
         parse_period(text, "Europe/Berlin")
     with pytest.raises(ConfigError):
         between(date(9999, 12, 31), date(9999, 12, 31), "Asia/Almaty")
+
+
+# --- the one date grammar of every --since / --until ------------------------------------------------
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026-11-16", "2026-11-15T19:00", "2026-11-16T19:00"),  # a day, local (UTC+5): --until includes it
+        ("2026-W47", "2026-11-15T19:00", "2026-11-22T19:00"),  # an ISO week: the whole week
+        ("2026-w47", "2026-11-15T19:00", "2026-11-22T19:00"),
+        ("2026-11-16T08:00", "2026-11-16T03:00", "2026-11-16T03:00"),  # a local time: an instant
+        ("2026-11-16T08:00+00:00", "2026-11-16T08:00", "2026-11-16T08:00"),
+        ("7d", "2026-11-16T08:00", "2026-11-16T08:00"),  # spans count back from now
+        ("2w", "2026-11-09T08:00", "2026-11-09T08:00"),
+        ("12h", "2026-11-22T20:00", "2026-11-22T20:00"),
+    ],
+)
+def test_every_command_reads_since_and_until_the_same_way(text: str, start: str, end: str) -> None:
+    from briefing.period import parse_bound
+
+    def at(value: str) -> datetime:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    assert parse_bound("--since", text, end=False, now=NOW, timezone="Asia/Almaty") == at(start)
+    assert parse_bound("--until", text, end=True, now=NOW, timezone="Asia/Almaty") == at(end)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("9999999d", "'9999999d' is outside the dates briefing can handle"),
+        ("0001-01-01T00:00+05:00", "'0001-01-01T00:00+05:00' is outside the dates briefing can handle"),
+        ("9999-12-31", "'9999-12-31' is outside the dates briefing can handle"),
+        ("2026-W60", "'2026-W60' is not an ISO week; use a date (2026-11-16)"),
+        ("last tuesday", "'last tuesday': use a date (2026-11-16), a date and time"),
+        ("-7d", "'-7d': use a date"),
+    ],
+)
+def test_a_bound_out_of_range_or_unreadable_is_one_line_naming_the_option(text: str, problem: str) -> None:
+    from briefing.period import parse_bound
+
+    with pytest.raises(ConfigError) as info:
+        parse_bound("--until", text, end=True, now=NOW, timezone="UTC")
+    (line,) = info.value.problems
+    assert info.value.source == "--until" and line.startswith(problem), line
+
+
+def test_a_window_must_end_after_it_starts_and_a_report_takes_whole_days() -> None:
+    from briefing.period import parse_window, window_period
+
+    with pytest.raises(ConfigError, match="--until: '2026-11-16' is not after --since '2026-11-17'"):
+        parse_window("2026-11-17", "2026-11-16", now=NOW, timezone="UTC")
+    start, end = parse_window("7d", None, now=NOW, timezone="UTC")
+    assert start == datetime(2026, 11, 16, 8, 0, tzinfo=UTC) and end is None
+    start, end = parse_window("7d", "0h", now=NOW, timezone="UTC")
+    assert start is not None and end is not None
+    period = window_period(start, end, "UTC")
+    assert period.label == "2026-11-16_2026-11-23" and period.end == datetime(2026, 11, 24, tzinfo=UTC)

@@ -218,7 +218,9 @@ def test_cli_report_formats_periods_and_errors(demo: Demo, tmp_path: Path) -> No
     for args, fragment in (
         (["--period", "2026-W99"], "--period"),
         (["--period", "2026-W47", "--since", "2026-11-16"], "--period"),
-        (["--since", "2026-11-16"], "--until"),
+        (["--until", "2026-11-16"], "--until: give --since too"),
+        (["--since", "2026-11-20", "--until", "2026-11-16"], "--until: '2026-11-16' is not after --since"),
+        (["--since", "9999999d"], "--since: '9999999d' is outside the dates briefing can handle"),
         (["--format", "docx"], "--format"),
         (["--period", "2031-W01"], "has not started yet"),
     ):

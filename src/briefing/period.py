@@ -117,3 +117,63 @@ def between(since: date, until: date, timezone: str) -> Period:
     except OverflowError:
         raise ConfigError("--since", [f"{since}..{until} is outside the dates briefing can handle"]) from None
     return Period(label, start, end, timezone)
+
+
+# ---- the date grammar of every --since / --until ---------------------------------------------------
+
+_SPAN = re.compile(r"^(\d{1,7})([hdw])$")
+_SPAN_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+WHEN_FORMS = (
+    "a date (2026-11-16), a date and time (2026-11-16T08:00), an ISO week (2026-W47) "
+    "or a span back from now (12h, 7d, 2w)"
+)
+
+
+def parse_bound(option: str, text: str, *, end: bool, now: datetime, timezone: str) -> datetime:
+    """One bound of a window as a UTC instant, the same for every command.
+
+    A date or an ISO week means the whole day or week: as a start, its first instant; as an end
+    (`end`), the instant after it, so `--until 2026-11-22` includes the 22nd. A date and time (without an
+    offset: in `timezone`) and a span back from `now` are exact instants. Raises `ConfigError` naming
+    `option` for anything else or anything outside the dates briefing can handle.
+    """
+    value = text.strip()
+    tz = zone(timezone)
+    try:
+        span = _SPAN.match(value.lower())
+        if span:
+            return (now - timedelta(**{_SPAN_UNITS[span.group(2)]: int(span.group(1))})).astimezone(UTC)
+        week = _WEEK.match(value.upper())
+        if week:
+            period = iso_week(int(week.group(1)), int(week.group(2)), timezone)
+            return period.end if end else period.start
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return _local_midnight(day + timedelta(days=1) if end else day, tz)
+        moment = datetime.fromisoformat(value)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
+    except ConfigError:
+        raise ConfigError(option, [f"{text!r} is not an ISO week; use {WHEN_FORMS}"]) from None
+    except OverflowError:
+        raise ConfigError(option, [f"{text!r} is outside the dates briefing can handle"]) from None
+    except ValueError:
+        raise ConfigError(option, [f"{text!r}: use {WHEN_FORMS}"]) from None
+
+
+def parse_window(
+    since: str | None, until: str | None, *, now: datetime, timezone: str
+) -> tuple[datetime | None, datetime | None]:
+    """--since and --until as UTC instants (None where not given); `until` must come after `since`."""
+    start = parse_bound("--since", since, end=False, now=now, timezone=timezone) if since else None
+    stop = parse_bound("--until", until, end=True, now=now, timezone=timezone) if until else None
+    if start is not None and stop is not None and stop <= start:
+        raise ConfigError("--until", [f"{until!r} is not after --since {since!r}"])
+    return start, stop
+
+
+def window_period(start: datetime, end: datetime, timezone: str) -> Period:
+    """The whole local days from `start`'s day to the day before `end` (a brief covers whole days)."""
+    tz = zone(timezone)
+    first = start.astimezone(tz).date()
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    return between(first, max(first, last), timezone)

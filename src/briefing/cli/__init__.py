@@ -6,6 +6,6 @@ SIGINT/SIGTERM. Errors are one line on stderr; `--debug` adds the traceback.
 """
 
 from briefing.cli import analysis, brief, ingest, settings, unattended  # noqa: F401  (registers the commands)
-from briefing.cli.app import cli, main, parse_when
+from briefing.cli.app import cli, main
 
-__all__ = ["cli", "main", "parse_when"]
+__all__ = ["cli", "main"]

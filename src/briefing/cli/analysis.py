@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from briefing.cli.app import (
+    WHEN_HELP,
     _context,
     _errors,
     _print_json,
     cli,
     common,
-    parse_when,
+    nothing_in_window,
+    window,
 )
 from briefing.errors import ConfigError
 
@@ -25,8 +27,10 @@ if TYPE_CHECKING:
 
 
 @cli.command()
-@click.option("--since", default="7d", show_default=True, help="Articles published on or after this.")
-@click.option("--until", help="Articles published before this (default: now).")
+@click.option(
+    "--since", metavar="WHEN", default="7d", show_default=True, help=f"Published from then on: {WHEN_HELP}."
+)
+@click.option("--until", metavar="WHEN", help="Published up to then, a date or week included (default: now).")
 @click.option("--all-sentences", is_flag=True, help="Also give every sentence with its novelty score.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @common
@@ -52,9 +56,9 @@ def analyze(
         from briefing.serialize import finding_to_dict
 
         config = ctx.config()
-        since_at = parse_when(since)
+        since_at, until_at = window(since, until, config.settings.timezone)
         assert since_at is not None
-        report = run_analysis(config, since=since_at, until=parse_when(until), all_sentences=all_sentences)
+        report = run_analysis(config, since=since_at, until=until_at, all_sentences=all_sentences)
         if as_json:
             _print_json(
                 {
@@ -70,7 +74,11 @@ def analyze(
             )
             return
         if not report.findings:
-            click.echo(f"No stored articles published since {report.since:%Y-%m-%d}; run `briefing fetch`.")
+            from briefing.store import Store
+
+            with Store.open(config.settings.database) as store:
+                span = store.published_span()
+            click.echo(nothing_in_window("articles to analyse", report.since, report.until, span))
             return
         for f in report.findings:
             article = report.articles[f.article_id]
@@ -170,9 +178,17 @@ def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | 
     """
     ctx = _context(config_path, debug)
     with _errors(ctx):
-        from briefing.corpus import SplitRules, add_files, read_text, split_document
+        from briefing.corpus import SplitRules, add_files, packaged_corpus, read_text, split_document
 
         config = ctx.config()
+        if config.corpus.paths in ((), (packaged_corpus(),)):
+            raise ConfigError(
+                "corpus.paths",
+                [
+                    f"not set in {config.source}, so the baseline is the bundled seed corpus; set it to a "
+                    "folder of your own (e.g. [corpus], after copying the seed files there) to add documents"
+                ],
+            )
         folder = next((p for p in config.corpus.paths if p.is_dir() or not p.suffix), config.corpus.paths[0])
         rules = SplitRules.of(config.corpus)
         for path in paths:  # read first: a file we cannot read is refused before anything is copied

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -150,20 +150,36 @@ def cli(click_ctx: click.Context, config_path: Path | None, debug: bool | None) 
     click_ctx.obj = Context(config_path, bool(debug))
 
 
-def parse_when(value: str | None, now: datetime | None = None) -> datetime | None:
-    """YYYY-MM-DD, an ISO datetime, or a span back from now such as 7d, 2w, 12h (UTC)."""
-    if value is None:
-        return None
-    now = now or datetime.now(UTC)
-    text = value.strip().lower()
-    units = {"h": "hours", "d": "days", "w": "weeks"}
-    if text[:-1].isdigit() and text[-1:] in units:
-        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD, an ISO datetime, or 7d / 2w / 12h") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+WHEN_HELP = "a date, date and time, ISO week (2026-W47) or span back from now (7d)"
+
+
+def window(
+    since: str | None, until: str | None, timezone: str, now: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """--since/--until by the one date grammar of every command (`period.parse_window`): a date or week
+    is the whole day or week (--until includes it), a span counts back from now."""
+    from briefing.period import parse_window
+
+    return parse_window(since, until, now=now or datetime.now(UTC), timezone=timezone)
+
+
+def nothing_in_window(
+    what: str,
+    since: datetime | None,
+    until: datetime | None,
+    span: tuple[int, datetime | None, datetime | None],
+) -> str:
+    """Why a window is empty: what it was, and what the store holds."""
+    between = (
+        (f" published from {since:%Y-%m-%d %H:%M}" if since else "")
+        + (f" before {until:%Y-%m-%d %H:%M}" if until else "")
+        + (" UTC" if since or until else "")
+    )
+    count, first, last = span
+    if not count:
+        return f"No {what}{between}: nothing is stored yet; run `briefing fetch`."
+    assert first is not None and last is not None
+    return f"No {what}{between}; the store holds {count} published from {first:%Y-%m-%d} to {last:%Y-%m-%d}."
 
 
 def _print_json(data: Any) -> None:

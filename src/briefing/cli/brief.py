@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from briefing.cli.app import EXIT_FAILED, _context, _errors, _print_json, cli, common
+from briefing.cli.app import EXIT_FAILED, _context, _errors, _print_json, cli, common, window
 from briefing.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -21,8 +20,8 @@ DEFAULT_FORMATS = "pdf,html,json"
 
 @cli.command()
 @click.option("--period", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 (default: last complete week).")
-@click.option("--since", metavar="YYYY-MM-DD", help="First day of a custom period (with --until).")
-@click.option("--until", metavar="YYYY-MM-DD", help="Last day of a custom period, inclusive.")
+@click.option("--since", metavar="WHEN", help="First day of a custom period: a date, ISO week or span (7d).")
+@click.option("--until", metavar="WHEN", help="Last day of a custom period, included (default: today).")
 @click.option(
     "--format",
     "formats",
@@ -125,26 +124,23 @@ def _send(
 
 
 def choose_period(period: str | None, since: str | None, until: str | None, timezone: str) -> Period:
-    """--period, or --since/--until, or the last complete week; usage errors name the option."""
-    from briefing.period import between, last_complete_week, parse_period
+    """--period, or --since (and --until, default today), or the last complete week. A brief covers whole
+    days, so --since and --until are taken by the day they fall on; usage errors name the option."""
+    from briefing.period import last_complete_week, parse_period, window_period
     from briefing.pipeline import utc_now
 
     if period and (since or until):
         raise ConfigError("--period", ["give either --period or --since/--until, not both"])
     if period:
         return parse_period(period, timezone)
+    now = utc_now()
     if since or until:
-        if not (since and until):
-            raise ConfigError("--since" if not since else "--until", ["--since and --until go together"])
-        return between(_day("--since", since), _day("--until", until), timezone)
-    return last_complete_week(utc_now(), timezone)
-
-
-def _day(option: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ConfigError(option, [f"{text!r} is not a date such as 2026-11-16"]) from None
+        if not since:
+            raise ConfigError("--until", ["give --since too: the first day of the period"])
+        start, end = window(since, until or "0h", timezone, now)  # default: up to now, today included
+        assert start is not None and end is not None
+        return window_period(start, end, timezone)
+    return last_complete_week(now, timezone)
 
 
 @cli.command()
@@ -170,6 +166,11 @@ def demo(output: Path, data_dir: Path | None, config_path: Path | None, debug: b
     """
     ctx = _context(config_path, debug)
     with _errors(ctx):
+        if ctx.config_path is not None:
+            raise ConfigError(
+                "--config",
+                ["the demo writes its own configuration (SAMPLE DATA on loopback); run it without --config"],
+            )
         from briefing.demo import run_demo
 
         result = run_demo(output, data_dir, say=click.echo)

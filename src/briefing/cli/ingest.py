@@ -13,12 +13,14 @@ import click
 
 from briefing.cli.app import (
     EXIT_FAILED,
+    WHEN_HELP,
     _context,
     _errors,
     _print_json,
     cli,
     common,
-    parse_when,
+    nothing_in_window,
+    window,
 )
 
 if TYPE_CHECKING:
@@ -184,8 +186,8 @@ def _report_json(report: FetchReport) -> dict[str, Any]:
 
 
 @cli.command()
-@click.option("--since", help="Published on or after (YYYY-MM-DD, ISO datetime, or 7d).")
-@click.option("--until", help="Published before (same forms).")
+@click.option("--since", metavar="WHEN", help=f"Published from then on: {WHEN_HELP}.")
+@click.option("--until", metavar="WHEN", help="Published up to then (a date or week included).")
 @click.option("--feed", help="Only this feed.")
 @click.option("--excluded", is_flag=True, help="Also list entries dropped by exclude patterns.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -212,9 +214,10 @@ def articles(
         if feed:
             config.feed(feed)
         with Store.open(config.settings.database) as store:
+            start, end = window(since, until, config.settings.timezone)
             rows = store.articles(
-                since=parse_when(since),
-                until=parse_when(until),
+                since=start,
+                until=end,
                 feed=feed,
                 include_excluded=excluded,
             )
@@ -242,7 +245,9 @@ def articles(
             )
             return
         if not rows:
-            click.echo("No articles stored yet for this selection; run `briefing fetch`.")
+            with Store.open(config.settings.database) as store:
+                span = store.published_span(feed)
+            click.echo(nothing_in_window("articles" + (f" of {feed}" if feed else ""), start, end, span))
             return
         for a in rows:
             authors = ", ".join(a.authors) or "-"

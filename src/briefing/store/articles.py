@@ -121,6 +121,16 @@ class ArticleQueries(StoreBase):
         ).fetchall()
         return [_article(r) for r in rows]
 
+    def published_span(self, feed: str | None = None) -> tuple[int, datetime | None, datetime | None]:
+        """How many articles are stored (of `feed`), and the first and last publication dates."""
+        row = self.conn.execute(
+            "SELECT count(*), min(a.published), max(a.published)"
+            " FROM articles a JOIN feeds f ON f.id = a.feed_id"
+            " WHERE (:feed IS NULL OR f.name = :feed) AND a.extraction_status != 'excluded'",
+            {"feed": feed},
+        ).fetchone()
+        return int(row[0]), dt(row[1]), dt(row[2])
+
     def counts(self) -> dict[str, int]:
         rows = self.conn.execute(
             "SELECT extraction_status, count(*) FROM articles GROUP BY extraction_status"
