@@ -151,7 +151,7 @@ def test_the_scheduler_is_configured_for_downtime_and_overlap(tmp_path: Path) ->
 def test_the_daemon_catches_up_logs_its_plan_and_stops_on_sigterm(
     tmp_path: Path, sample_site: SampleSite
 ) -> None:
-    config = write_config(tmp_path, site_feeds(sample_site))
+    config = write_config(tmp_path, site_feeds(sample_site), timezone="Asia/Almaty")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
     command = [sys.executable, "-m", "briefing", "--config", str(config.source), "daemon"]
     daemon = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
@@ -168,6 +168,11 @@ def test_the_daemon_catches_up_logs_its_plan_and_stops_on_sigterm(
     assert "daemon started" in log and "next fetch" in log and "daemon stopped" in log
     assert re.search(r"catch-up: brief \d{4}-W\d\d written", log), log
     assert list((tmp_path / "reports").glob("*/brief.pdf"))
+    # Times in the configured zone with its offset; one line per feed, none per HTTP request.
+    lines = [x for x in log.splitlines() if x.strip()]
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:00 briefing: ", x) for x in lines), lines
+    assert "HTTP Request" not in log
+    assert sum("feed caci-analytical:" in x for x in lines) == 1, lines
 
 
 @pytest.mark.slow
@@ -179,7 +184,7 @@ def test_sigterm_while_the_daemon_is_fetching_stops_it_after_that_step(
         return None
 
     sample_site.server.route("/feed/", stall)
-    config = write_config(tmp_path, site_feeds(sample_site))
+    config = write_config(tmp_path, site_feeds(sample_site), timezone="Asia/Almaty")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
     command = [sys.executable, "-m", "briefing", "--config", str(config.source), "daemon"]
     daemon = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)

@@ -903,7 +903,12 @@ class _Invalid(ValueError):
 
 
 def _as_str(_: _Checker, raw: Any, __: bool) -> str:
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+    if isinstance(raw, bool):
+        raise _Invalid(
+            f"expected text, got {str(raw).lower()}: YAML reads a bare yes, no, on, off, true or false as "
+            'true or false; quote it, e.g. "off"'
+        )
+    if not isinstance(raw, str | int | float):
         raise _Invalid(f"expected text, got {type(raw).__name__}")
     return str(raw)
 

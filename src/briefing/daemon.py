@@ -99,6 +99,10 @@ def _job(config: Config, kind: str, clock: Clock, stop: threading.Event, schedul
     try:
         # Every job is a whole run: fetch, then the due brief if it is missing (cron's `run` does the same).
         result = run(config, clock=clock, stop=stop)
+        for feed in result.fetched.feeds:
+            said = f"{feed.status.replace('_', ' ')}, {feed.new} new"
+            said += f": {feed.error}" if feed.error else ""
+            log.log(logging.WARNING if feed.error else logging.INFO, "%s: feed %s: %s", kind, feed.name, said)
         failed = [f.name for f in result.fetched.feeds if f.error]
         failing = f"; failing: {', '.join(failed)}" if failed else ""
         log.info("%s: fetched %d new articles%s", kind, result.fetched.new, failing)

@@ -24,6 +24,7 @@ from briefing.period import Period, iso_week
 from briefing.pipeline.fetching import Clock, utc_now
 from briefing.samples.server import LoopbackServer
 from briefing.samples.site import SampleSite, sample_site
+from briefing.wording import plural
 from briefing.write import atomic_write_text
 
 DEMO_YEAR, DEMO_WEEK = 2026, 47  # the week the sample snapshot is set in
@@ -76,7 +77,8 @@ def run_demo(
         fetched = fetch(config, clock=clock)
         failing = [f.name for f in fetched.feeds if f.error]
         say(
-            f"Fetched {len(fetched.feeds)} feeds: {fetched.new} new entries"
+            f"Fetched {plural(len(fetched.feeds), 'feed', 'feeds')}: "
+            f"{plural(fetched.new, 'new entry', 'new entries')}"
             + (f"; failing on purpose: {', '.join(failing)}" if failing else "")
         )
         period = iso_week(DEMO_YEAR, DEMO_WEEK, config.settings.timezone)

@@ -32,7 +32,8 @@ def skip_reason(state: FeedState | None, now: datetime, *, force: bool = False) 
     until = f"{state.next_attempt:%Y-%m-%d %H:%M} UTC"
     if state.status == "rate_limited":
         return f"rate limited by the server until {until}"
-    return f"backing off after {state.consecutive_errors} errors until {until} (--force to try now)"
+    errors = "1 error" if state.consecutive_errors == 1 else f"{state.consecutive_errors} errors"
+    return f"backing off after {errors} until {until} (--force to try now)"
 
 
 def after_error(

@@ -18,6 +18,7 @@ from briefing.cli.app import (
     window,
 )
 from briefing.errors import ConfigError
+from briefing.wording import plural
 
 if TYPE_CHECKING:
     pass
@@ -99,7 +100,7 @@ def analyze(
             for k in ("new", "development", "repeat", "duplicate")
         }
         click.echo(
-            f"{len(report.findings)} articles: "
+            f"{plural(len(report.findings), 'article', 'articles')}: "
             + ", ".join(f"{n} {k}" for k, n in counts.items())
             + f"; baseline {report.corpus_docs} corpus documents and {report.briefed_docs} briefed articles"
         )
@@ -142,7 +143,10 @@ def corpus_list(as_json: bool, config_path: Path | None, debug: bool | None) -> 
             date = f"{d.date:%Y-%m-%d}" if d.date else "undated   "
             authors = ", ".join(d.authors) or "-"
             click.echo(f"{d.id:<34} {date}  {d.words:>5}w  {d.title or '(untitled)'}  [{authors}]")
-        click.echo(f"{len(docs)} documents in {', '.join(str(p) for p in config.corpus.paths)}")
+        click.echo(
+            f"{plural(len(docs), 'document', 'documents')} in "
+            + ", ".join(str(p) for p in config.corpus.paths)
+        )
 
 
 @corpus.command("show")
@@ -196,7 +200,7 @@ def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | 
         written = add_files(list(paths), folder)
         for target in written:
             docs = split_document(read_text(target), target.name, rules)
-            click.echo(f"added {target} ({len(docs)} documents)")
+            click.echo(f"added {target} ({plural(len(docs), 'document', 'documents')})")
         if not written:
             click.echo("Nothing new: these files are already in the corpus.")
 

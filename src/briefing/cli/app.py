@@ -80,17 +80,35 @@ def _context(config_path: Path | None, debug: bool | None) -> Context:
     return ctx
 
 
-def _setup_logging(debug: bool, long_running: bool = False) -> None:
-    """Warnings only for commands; a long-running process (the daemon) also logs what it does, with times."""
+class _ZonedFormatter(logging.Formatter):
+    """Log times as ISO 8601 in the configured time zone, with its offset (2026-11-23T08:00:00+05:00)."""
+
+    def __init__(self, form: str, timezone: str) -> None:
+        super().__init__(form)
+        from zoneinfo import ZoneInfo
+
+        self.zone = ZoneInfo(timezone)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, self.zone).isoformat(timespec="seconds")
+
+
+def _setup_logging(debug: bool, long_running: bool = False, timezone: str = "UTC") -> None:
+    """Warnings only for commands; a long-running process (the daemon) also logs what it does, one line
+    per step and feed, with times in the configured zone."""
     if debug:
         level, form = logging.DEBUG, "%(asctime)s %(levelname)s %(name)s: %(message)s"
     elif long_running:
         level, form = logging.INFO, "%(asctime)s briefing: %(message)s"
     else:
         level, form = logging.WARNING, "briefing: %(message)s"
-    logging.basicConfig(level=level, format=form, datefmt="%Y-%m-%d %H:%M:%S", stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ZonedFormatter(form, timezone))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     if long_running and not debug:
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # httpx logs every request at INFO: the daemon says one line per feed instead.
+        for noisy in ("apscheduler", "httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @contextmanager
@@ -180,6 +198,16 @@ def nothing_in_window(
         return f"No {what}{between}: nothing is stored yet; run `briefing fetch`."
     assert first is not None and last is not None
     return f"No {what}{between}; the store holds {count} published from {first:%Y-%m-%d} to {last:%Y-%m-%d}."
+
+
+def warn_without_contact(config: Config) -> None:
+    """One warning line on stderr when publishers would have no way to reach the operator."""
+    if not config.settings.contact.strip():
+        click.echo(
+            f"briefing: warning: settings.contact is empty in {config.source}: set a URL or e-mail address "
+            "where publishers can reach you (it is sent in the User-Agent)",
+            err=True,
+        )
 
 
 def _print_json(data: Any) -> None:

@@ -10,6 +10,7 @@ import click
 
 from briefing.cli.app import EXIT_FAILED, _context, _errors, _print_json, cli, common, window
 from briefing.errors import ConfigError
+from briefing.wording import plural
 
 if TYPE_CHECKING:
     from briefing.config import Config
@@ -97,8 +98,10 @@ def report(
             return
         c = brief.counts
         click.echo(
-            f"{brief.period_label} ({brief.period_text}): {c.articles} articles from {c.sources} sources, "
-            f"{c.new} new, {c.developments} developments, {c.repeats} repeats"
+            f"{brief.period_label} ({brief.period_text}): {plural(c.articles, 'article', 'articles')} from "
+            f"{plural(c.sources, 'source', 'sources')}, {c.new} new, "
+            f"{plural(c.developments, 'development', 'developments')}, "
+            f"{plural(c.repeats, 'repeat', 'repeats')}"
             + (" (re-rendered from the saved brief)" if result.reused else "")
         )
         for path in result.files + result.index:

@@ -20,8 +20,10 @@ from briefing.cli.app import (
     cli,
     common,
     nothing_in_window,
+    warn_without_contact,
     window,
 )
+from briefing.wording import plural
 
 if TYPE_CHECKING:
     from briefing.models import FeedResult, FetchReport
@@ -57,6 +59,7 @@ def fetch(
         from briefing.pipeline import fetch as run_fetch
 
         config = ctx.config()
+        warn_without_contact(config)
         live = not as_json and sys.stderr.isatty()
         with _fetch_progress(live) as progress:
             report = run_fetch(config, feeds=list(feeds) or None, force=force, progress=progress)
@@ -144,7 +147,8 @@ def _report_summary(report: FetchReport) -> str:
     page_text = ", ".join(f"{n} {k}" for k, n in pages.items()) or "none fetched"
     seconds = (report.finished - report.started).total_seconds()
     return (
-        f"{len(report.feeds)} feeds ({feeds or 'none'}); {report.new} new articles; "
+        f"{plural(len(report.feeds), 'feed', 'feeds')} ({feeds or 'none'}); "
+        f"{plural(report.new, 'new article', 'new articles')}; "
         f"pages: {page_text}; {seconds:.1f} s"
     )
 
@@ -299,10 +303,14 @@ def status(as_json: bool, config_path: Path | None, debug: bool | None) -> None:
 def _brief_line(d: Any) -> str:
     """One ledger row: what was rendered, where, and to whom it went."""
     line = f"brief {d.period}: {d.status}, rendered {d.rendered_at:%Y-%m-%d %H:%M} UTC"
-    if d.sent_at:
+    if d.status == "sent" and d.sent_at:
         line += f", sent {d.sent_at:%Y-%m-%d %H:%M} UTC to {', '.join(d.recipients)} as {d.message_id}"
-    elif d.last_error:
-        line += f", {d.attempts} attempts, last error: {d.last_error}"
+    else:
+        # The newest outcome first; a sending that went out before a failed resend is named as earlier.
+        if d.last_error:
+            line += f", {plural(d.attempts, 'attempt', 'attempts')}, last error: {d.last_error}"
+        if d.sent_at:
+            line += f"; an earlier sending went out {d.sent_at:%Y-%m-%d %H:%M} UTC as {d.first_message_id}"
     pdf = next((f for f in d.files if f.endswith(".pdf")), d.files[0] if d.files else "")
     return line + (f" ({pdf})" if pdf else "")
 
@@ -321,7 +329,7 @@ def _ago(when: datetime | None, now: datetime) -> str:
 def _health_line(h: Any, now: datetime) -> str:
     line = (
         f"{h.name:<28} {h.status:<12} last success {_ago(h.last_success, now)}; "
-        f"{h.items_7d} items in 7 days, {h.items_30d} in 30"
+        f"{plural(h.items_7d, 'item', 'items')} in 7 days, {h.items_30d} in 30"
     )
     if h.consecutive_errors:
         line += f"; {h.consecutive_errors} consecutive errors, last: {h.last_error}"
@@ -419,7 +427,10 @@ def feeds_check(names: tuple[str, ...], as_json: bool, config_path: Path | None,
             for c in results:
                 if c.ok:
                     newest = f"newest {c.newest:%Y-%m-%d}" if c.newest else "undated"
-                    click.echo(f"{c.name:<28} ok      {c.version} with {c.entries} items, {newest}")
+                    click.echo(
+                        f"{c.name:<28} ok      {c.version} with "
+                        f"{plural(c.entries, 'item', 'items')}, {newest}"
+                    )
                 else:
                     click.echo(f"{c.name:<28} FAILED  {c.problem}")
                 for w in c.warnings:
@@ -459,7 +470,7 @@ def feeds_import_opml(file: Path, dry_run: bool, config_path: Path | None, debug
             click.echo(f"{'would add' if dry_run else 'added'} {f.name}: {f.url}")
         if not dry_run:
             atomic_write_text(config.source, updated)
-            click.echo(f"{len(added)} feeds added to {config.source}.")
+            click.echo(f"{plural(len(added), 'feed', 'feeds')} added to {config.source}.")
 
 
 @feeds.command("export-opml")

@@ -11,6 +11,7 @@ from briefing.cli.app import (
     _errors,
     cli,
     common,
+    warn_without_contact,
 )
 from briefing.wording import plural
 
@@ -66,9 +67,10 @@ def config_check(config_path: Path | None, debug: bool | None) -> None:
         config = ctx.config()
         enabled = sum(1 for f in config.feeds if f.enabled)
         click.echo(
-            f"{config.source}: ok ({len(config.feeds)} feeds, {enabled} enabled; "
+            f"{config.source}: ok ({plural(len(config.feeds), 'feed', 'feeds')}, {enabled} enabled; "
             f"data in {config.settings.data_dir})"
         )
+        warn_without_contact(config)
 
 
 @config_group.command("reference")

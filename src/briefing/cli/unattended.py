@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from briefing.cli.app import EXIT_FAILED, _context, _errors, _setup_logging, cli, common
+from briefing.wording import plural
 
 
 @cli.command()
@@ -62,9 +63,9 @@ def run(
         elif quiet and result.action not in ("written", "sent"):
             pass
         else:
-            feeds = f"{summary['new_articles']} new articles"
+            feeds = plural(fetched.new, "new article", "new articles")
             if failing:
-                feeds += f" ({len(failing)} feeds failing: {', '.join(failing)})"
+                feeds += f" ({plural(len(failing), 'feed', 'feeds')} failing: {', '.join(failing)})"
             said = f"{_said(result.action)}{_detail(result.detail)}"
             click.echo(f"{feeds}; brief {result.period.label}: {said}")
         if not result.ok and result.action != "not_retried":
@@ -98,8 +99,9 @@ def daemon(config_path: Path | None, debug: bool | None) -> None:
     Ctrl-C stops it after the current step. One daemon per data folder.
     """
     ctx = _context(config_path, debug)
-    _setup_logging(ctx.debug, long_running=True)
     with _errors(ctx):
         from briefing.daemon import serve
 
-        serve(ctx.config())
+        config = ctx.config()
+        _setup_logging(ctx.debug, long_running=True, timezone=config.settings.timezone)
+        serve(config)

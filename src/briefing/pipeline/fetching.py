@@ -309,7 +309,7 @@ class _FetchRun:
         self.store.record_feed_error(
             source.name, message, self.clock(), status=status, next_attempt=next_attempt
         )
-        log.info("feed %s: %s", source.name, message)
+        log.debug("feed %s: %s", source.name, message)  # the caller reports each feed once
         shown = status if status in ("gone", "rate_limited") else "error"
         return FeedResult(source.name, source.url, shown, error=message, http_status=http_status)
 
