@@ -114,7 +114,7 @@ def test_cli_corpus_commands(tmp_path: Path) -> None:
         "# Caspian shipping\n\n" + "Container traffic across the Caspian grew again this year. " * 5
     )
     done = run_cli(["corpus", "add", str(note), "--config", str(config.source)])
-    assert done.returncode == 0 and "added" in done.stdout and "(1 documents)" in done.stdout
+    assert done.returncode == 0 and "added" in done.stdout and "(1 document)" in done.stdout
     listed = json.loads(run_cli(["corpus", "list", "--json", "--config", str(config.source)]).stdout)
     assert [(d["id"], d["title"]) for d in listed["documents"]] == [("note.md#1", "Caspian shipping")]
     shown = run_cli(["corpus", "show", "note.md#1", "--config", str(config.source)])

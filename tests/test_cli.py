@@ -168,7 +168,7 @@ def test_opml_round_trip(tmp_path: Path, sample_site: SampleSite) -> None:
     assert code == 0 and "would add eurasianet" in out and config.source.read_text() == before
     assert "already configured" in out and "not an http(s) URL" in out
     code, out, _ = invoke("feeds", "import-opml", str(other), "--config", path)
-    assert code == 0 and "1 feeds added" in out
+    assert code == 0 and "1 feed added" in out
     code, out, _ = invoke("feeds", "list", "--config", path, "--json")
     added = json.loads(out)["feeds"][-1]
     assert added == {
