@@ -57,12 +57,12 @@ def synthetic(rng: random.Random, pool: list[str], n: int, tag: str) -> list[str
 
 def baseline_docs(kind: str) -> list:  # type: ignore[type-arg]
     from briefing.config import parse_config
-    from briefing.corpus import SplitRules, load_corpus, packaged_corpus
+    from briefing.corpus import load_corpus, packaged_corpus
     from briefing.models import BaselineDoc
 
     if kind == "seed":
         config = parse_config(f"corpus:\n  paths: [{packaged_corpus()}]\nfeeds: []\n", Path("bench.yaml"))
-        return load_corpus(config.corpus.paths, SplitRules.of(config.corpus))
+        return load_corpus(config.corpus)
     texts = synthetic(random.Random(1), sentences_pool(), int(kind), "b")
     return [BaselineDoc(f"d{i}", f"Doc {i}", (), None, t, "bench") for i, t in enumerate(texts)]
 

@@ -287,6 +287,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("corpus.min_words", "int", 25, "Articles shorter than this after cleaning are dropped.", 0),
     Setting(
+        "corpus.max_file_mb", "float", 50.0, "Corpus files larger than this are skipped, saying so.", 0.1
+    ),
+    Setting(
+        "corpus.max_pdf_pages", "int", 2000, "Pages read from one PDF; the rest are left out, saying so.", 1
+    ),
+    Setting(
+        "corpus.read_timeout",
+        "float",
+        60.0,
+        "Seconds one PDF may take to read (in a worker process); a slower file is skipped and not retried "
+        "until it changes.",
+        1.0,
+    ),
+    Setting(
         "corpus.include_briefed",
         "bool",
         True,
@@ -526,6 +540,9 @@ class CorpusSettings:
     drop_lines: tuple[str, ...] = ()
     drop_text: tuple[str, ...] = ()
     min_words: int = 25
+    max_file_mb: float = 50.0
+    max_pdf_pages: int = 2000
+    read_timeout: float = 60.0
     include_briefed: bool = True
 
 

@@ -11,6 +11,7 @@ notices). Title, authors and date are read from the head of each article.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import shutil
@@ -21,9 +22,11 @@ from importlib import resources
 from pathlib import Path
 
 from briefing.config import CorpusSettings
-from briefing.errors import ConfigError
+from briefing.errors import ConfigError, ExtractError
 from briefing.htmltext import decode_html, html_to_text, normalise_text
 from briefing.models import BaselineDoc
+from briefing.workers import WorkerPool
+from briefing.write import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -61,33 +64,138 @@ class SplitRules:
         )
 
 
-def read_text(path: Path) -> str:
-    """The text of a corpus file. Raises `ConfigError` naming the file when it cannot be read."""
-    suffix = path.suffix.lower()
-    try:
+def read_text(path: Path, corpus: CorpusSettings | None = None) -> str:
+    """The text of a corpus file, read within `corpus`'s limits (PDFs in a worker process). Raises
+    `ConfigError` naming the file when it cannot be read; a PDF read in part is returned as far as read."""
+    with CorpusReader(corpus or CorpusSettings(paths=())) as reader:
+        result = reader.read(path)
+    if result.text is None:
+        raise ConfigError(str(path), [result.problem])
+    return result.text
+
+
+@dataclass(frozen=True)
+class FileText:
+    """A corpus file's text (None when it was skipped) and what the reader should know about it."""
+
+    path: Path
+    text: str | None
+    problem: str = ""
+
+
+class CorpusReader:
+    """Reads corpus files within the configured limits. Text files are read directly; a PDF is read in a
+    worker process with a deadline and a memory limit, up to `max_pdf_pages` pages, and its outcome is
+    remembered by content in `cache` (a data folder's), so a slow or broken PDF is not read again until
+    it changes. Use as a context manager (the worker is stopped at the end)."""
+
+    def __init__(self, corpus: CorpusSettings, cache: Path | None = None) -> None:
+        self.corpus = corpus
+        self.cache = cache
+        self._pool: WorkerPool | None = None
+
+    def __enter__(self) -> CorpusReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def read(self, path: Path) -> FileText:
+        try:
+            size = path.stat().st_size
+            if size > self.corpus.max_file_mb * 1024 * 1024:
+                return FileText(path, None, f"skipped: {size / 1024 / 1024:.1f} MB, over corpus.max_file_mb")
+            data = path.read_bytes()
+        except OSError as e:
+            return FileText(path, None, f"cannot read corpus file: {e.strerror or e}")
+        suffix = path.suffix.lower()
         if suffix == ".pdf":
-            return _pdf_text(path)
-        data = path.read_bytes()
-    except OSError as e:
-        raise ConfigError(str(path), [f"cannot read corpus file: {e.strerror or e}"]) from None
-    if suffix in (".html", ".htm"):
-        return html_to_text(decode_html(data), page=True)
-    text = decode_html(data)  # the same careful decoding: BOM, UTF-8, then windows-1252
-    if suffix in (".md", ".markdown"):
-        text = _markdown_to_text(text)
-    return text.replace("\r\n", "\n")
+            return self._pdf(path, data)
+        if suffix in (".html", ".htm"):
+            return FileText(path, html_to_text(decode_html(data), page=True))
+        text = decode_html(data)  # the same careful decoding: BOM, UTF-8, then windows-1252
+        if suffix in (".md", ".markdown"):
+            text = _markdown_to_text(text)
+        return FileText(path, text.replace("\r\n", "\n"))
+
+    def _pdf(self, path: Path, data: bytes) -> FileText:
+        key = hashlib.sha256(data).hexdigest()
+        remembered = self._remembered(key)
+        if remembered is not None:
+            text, problem = remembered
+        else:
+            text, problem = self._pdf_in_worker(path)
+            self._remember(key, text, problem)
+        return FileText(path, text, problem)
+
+    def _pdf_in_worker(self, path: Path) -> tuple[str | None, str]:
+        import asyncio
+
+        if self._pool is None:
+            self._pool = WorkerPool(1, self.corpus.read_timeout, PDF_MEMORY_MB)
+        try:
+            return asyncio.run(self._pool.run(pdf_text, str(path), self.corpus.max_pdf_pages))
+        except ExtractError as e:
+            return None, {
+                "timeout": f"skipped: took longer than {self.corpus.read_timeout:g} s to read "
+                "(corpus.read_timeout); not read again until it changes",
+                "memory": f"skipped: needs more than {PDF_MEMORY_MB} MB to read",
+            }.get(e.status, f"cannot read PDF: {e}")
+
+    def _remembered(self, key: str) -> tuple[str | None, str] | None:
+        if self.cache is None:
+            return None
+        try:
+            data = json.loads((self.cache / f"{key}.json").read_text(encoding="utf-8"))
+            return data["text"], data["problem"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _remember(self, key: str, text: str | None, problem: str) -> None:
+        if self.cache is None:
+            return
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.cache / f"{key}.json", json.dumps({"text": text, "problem": problem}))
+        except OSError as e:  # the cache is an optimisation: reading again next time is correct
+            log.debug("cannot cache %s: %s", self.cache, e)
 
 
-def _pdf_text(path: Path) -> str:
+PDF_MEMORY_MB = 1024
+
+
+def pdf_text(path: str, max_pages: int) -> tuple[str | None, str]:
+    """(text, problem) of a PDF, in a worker: an encrypted PDF is opened with the empty password when it
+    has one (most "encrypted" PDFs only restrict printing); a longer PDF is read up to `max_pages`."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     try:
         reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError) as e:
-        raise ConfigError(str(path), [f"cannot read PDF: {e}"]) from None
-    return "\n\n".join(pages)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except (DependencyError, NotImplementedError) as e:
+                return None, f"skipped: encrypted in a way that cannot be read ({e})"
+            if not opened:
+                return None, "skipped: encrypted with a password; save an unprotected copy in the corpus"
+        total = len(reader.pages)  # the page tree's own count, which a hostile file may inflate
+        pages: list[str] = []
+        for i in range(min(total, max_pages)):
+            try:
+                page = reader.pages[i]
+            except IndexError:  # it claimed more pages than it holds
+                break
+            pages.append(page.extract_text() or "")
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as e:
+        return None, f"cannot read PDF: {type(e).__name__}: {e}"[:300]
+    note = ""
+    if len(pages) < min(total, max_pages):
+        note = f"its page tree claims {total} pages but holds {len(pages)}"
+    elif total > max_pages:
+        note = f"read the first {max_pages} of its {total} pages (corpus.max_pdf_pages)"
+    return "\n\n".join(pages), note
 
 
 def _markdown_to_text(text: str) -> str:
@@ -119,12 +227,20 @@ def corpus_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_corpus(paths: Sequence[Path], rules: SplitRules) -> list[BaselineDoc]:
-    """All baseline documents of the corpus files, split into articles, in file order."""
+def load_corpus(corpus: CorpusSettings, cache: Path | None = None) -> list[BaselineDoc]:
+    """All baseline documents of the corpus files, split into articles, in file order. A file that cannot
+    be read is skipped with one warning naming it: the baseline never stops a brief."""
+    paths, rules = corpus.paths, SplitRules.of(corpus)
     docs: list[BaselineDoc] = []
-    for path in corpus_files(paths):
-        base = next((p for p in paths if p.is_dir() and path.is_relative_to(p)), path.parent)
-        docs.extend(split_document(read_text(path), path.relative_to(base).as_posix(), rules))
+    with CorpusReader(corpus, cache) as reader:
+        for path in corpus_files(paths):
+            result = reader.read(path)
+            if result.problem:
+                log.warning("corpus file %s: %s", path, result.problem)
+            if result.text is None:
+                continue
+            base = next((p for p in paths if p.is_dir() and path.is_relative_to(p)), path.parent)
+            docs.extend(split_document(result.text, path.relative_to(base).as_posix(), rules))
     return docs
 
 

@@ -118,10 +118,11 @@ def corpus_list(as_json: bool, config_path: Path | None, debug: bool | None) -> 
     """List the baseline documents (id, title, author, date, words, source file)."""
     ctx = _context(config_path, debug)
     with _errors(ctx):
-        from briefing.corpus import SplitRules, load_corpus
+        from briefing.corpus import load_corpus
+        from briefing.pipeline.analysing import corpus_cache
 
         config = ctx.config()
-        docs = load_corpus(config.corpus.paths, SplitRules.of(config.corpus))
+        docs = load_corpus(config.corpus, cache=corpus_cache(config))
         if as_json:
             _print_json(
                 {
@@ -156,10 +157,11 @@ def corpus_show(doc_id: str, config_path: Path | None, debug: bool | None) -> No
     """Print one baseline document as the analysis reads it."""
     ctx = _context(config_path, debug)
     with _errors(ctx):
-        from briefing.corpus import SplitRules, load_corpus
+        from briefing.corpus import load_corpus
+        from briefing.pipeline.analysing import corpus_cache
 
         config = ctx.config()
-        docs = {d.id: d for d in load_corpus(config.corpus.paths, SplitRules.of(config.corpus))}
+        docs = {d.id: d for d in load_corpus(config.corpus, cache=corpus_cache(config))}
         if doc_id not in docs:
             raise ConfigError("corpus", [f"no document {doc_id!r}; see `briefing corpus list`"])
         d = docs[doc_id]
@@ -196,10 +198,10 @@ def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | 
         folder = next((p for p in config.corpus.paths if p.is_dir() or not p.suffix), config.corpus.paths[0])
         rules = SplitRules.of(config.corpus)
         for path in paths:  # read first: a file we cannot read is refused before anything is copied
-            read_text(path)
+            read_text(path, config.corpus)
         written = add_files(list(paths), folder)
         for target in written:
-            docs = split_document(read_text(target), target.name, rules)
+            docs = split_document(read_text(target, config.corpus), target.name, rules)
             click.echo(f"added {target} ({plural(len(docs), 'document', 'documents')})")
         if not written:
             click.echo("Nothing new: these files are already in the corpus.")
@@ -294,8 +296,9 @@ def _realworld(path: Path, fold: str, examples: int, as_json: bool, ctx: Any) ->
     """The real-world set through the product's analysis, against the configured seed corpus."""
     from briefing.analysis import semantic
     from briefing.config import parse_config
-    from briefing.corpus import SplitRules, load_corpus, packaged_corpus
+    from briefing.corpus import load_corpus, packaged_corpus
     from briefing.evaluation import realworld
+    from briefing.pipeline.analysing import corpus_cache
 
     try:
         config = ctx.config()
@@ -303,7 +306,7 @@ def _realworld(path: Path, fold: str, examples: int, as_json: bool, ctx: Any) ->
         config = parse_config(
             f"corpus:\n  paths: [{packaged_corpus()}]\nfeeds: []\n", Path.cwd() / "eval.yaml"
         )
-    docs = load_corpus(config.corpus.paths, SplitRules.of(config.corpus))
+    docs = load_corpus(config.corpus, cache=corpus_cache(config))
     records = realworld.load_records(path)
     judged, analysis = realworld.evaluate(records, docs, config.analysis)
     rows = realworld.measures(judged, records, fold)

@@ -11,13 +11,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from briefing.analysis import semantic
 from briefing.analysis.findings import analyse, trace_stories
 from briefing.analysis.index import BaselineIndex, fingerprint
 from briefing.analysis.linking import VectorCache
 from briefing.config import Config
-from briefing.corpus import SplitRules, load_corpus
+from briefing.corpus import load_corpus
 from briefing.lock import RunLock
 from briefing.models import Article, BaselineDoc, Finding
 from briefing.pipeline.fetching import Clock, utc_now
@@ -47,9 +48,14 @@ class AnalysisReport:
     method_detail: str = ""  # the model, or why it was not used
 
 
+def corpus_cache(config: Config) -> Path:
+    """Where the outcome of reading each corpus PDF is kept (by content), in the data folder."""
+    return config.settings.data_dir / "corpus-cache"
+
+
 def baseline(config: Config, store: Store, before: datetime) -> list[BaselineDoc]:
     """What the reader knows at `before`: the corpus, then (if configured) the articles briefed earlier."""
-    docs = load_corpus(config.corpus.paths, SplitRules.of(config.corpus))
+    docs = load_corpus(config.corpus, cache=corpus_cache(config))
     if config.corpus.include_briefed:
         briefed = set(store.briefed_ids(before))
         known = [a for a in store.articles(until=before) if a.id in briefed]
