@@ -131,7 +131,7 @@ def test_a20_repeated_errors_back_off_and_reset(
     config = write_config(tmp_path, [{"name": "f", "url": server.url("/feed")}], max_backoff_hours=2)
     assert fetch(config, clock=clock).feeds[0].status == "error"
     skipped = fetch(config, clock=clock).feeds[0]
-    assert skipped.status == "skipped" and "backing off after 1 errors" in (skipped.error or "")
+    assert skipped.status == "skipped" and "backing off after 1 error " in (skipped.error or "")
     assert server.hit_count("/feed") == 1
     for _ in range(4):
         clock.advance(hours=3)
@@ -174,6 +174,51 @@ def test_a17_rate_limit_defers_the_feed_and_its_host(
     assert state.next_attempt == clock.now + timedelta(minutes=90)
     assert fetch(config, clock=clock).feeds[0].status == "rate_limited"
     assert server.hit_count("/limited") == 1
+
+
+def test_a_hosts_rate_limit_holds_its_other_feeds_and_pages_across_runs(
+    tmp_path: Path, server: LoopbackServer, clock: FakeClock
+) -> None:
+    items = load_articles("ac")[:1]
+    server.route(
+        "/feed", Reply(200, {}, wordpress_feed(server.base, "AC", "/feed", items, clock.now, full_text=False))
+    )
+    server.route(items[0].path, Reply(429, {"Retry-After": "3600"}))
+    server.route("/other", Reply(200, {}, wordpress_feed(server.base, "AC", "/other", [], clock.now)))
+    feeds = [{"name": "f", "url": server.url("/feed")}, {"name": "other", "url": server.url("/other")}]
+    config = write_config(tmp_path, feeds)
+    first = fetch(config, clock=clock)
+    assert first.pending == 1 and {r.name: r.status for r in first.feeds}["f"] == "new"
+    clock.advance(minutes=10)  # a new run, same process or not: the host's wait is in the store
+    second = fetch(config, clock=clock)
+    limited = {r.name: r for r in second.feeds}
+    assert limited["f"].status == limited["other"].status == "rate_limited"
+    assert limited["other"].error == "rate limited: 127.0.0.1 asked to wait until 2026-11-21 13:00 UTC"
+    assert second.pending == 1 and server.hit_count(items[0].path) == 1
+    assert server.hit_count("/other") == 1
+    clock.advance(hours=1)
+    server.route(items[0].path, Reply(200, {"Content-Type": "text/html"}, ac_page(server.base, items[0])))
+    third = fetch(config, clock=clock)
+    assert third.pending == 0 and [a.status for a in third.articles] == ["ok"]
+    with Store.open(config.settings.database) as store:
+        pending = store.articles()
+    assert pending[0].extraction_status == "ok"
+
+
+def test_stored_waits_are_bounded_when_read(tmp_path: Path, server: LoopbackServer, clock: FakeClock) -> None:
+    server.route("/feed", Reply(200, {}, wordpress_feed(server.base, "AC", "/feed", [], clock.now)))
+    config = write_config(tmp_path, [{"name": "f", "url": server.url("/feed")}], max_backoff_hours=6)
+    fetch(config, clock=clock)
+    years = clock.now + timedelta(days=3650)  # a run whose clock was ten years ahead
+    with Store.open(config.settings.database) as store:
+        store.record_feed_error("f", "HTTP 500", years, status="error", next_attempt=years)
+        store.record_host_wait("127.0.0.1", years)
+    waiting = fetch(config, clock=clock).feeds[0]
+    assert waiting.status == "skipped" and "until 2026-11-21 18:00 UTC" in (waiting.error or "")
+    clock.advance(hours=7)  # past max_backoff_hours: the feed is asked again; the host wait is a week
+    assert fetch(config, clock=clock).feeds[0].status == "rate_limited"
+    clock.advance(days=7)
+    assert fetch(config, clock=clock).feeds[0].status in ("unchanged", "not_modified")
 
 
 def test_a13_permanent_redirect_is_recorded_not_applied(

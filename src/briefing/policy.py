@@ -7,6 +7,7 @@ fetched, excluded, blocked), and is a failed page worth another try.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from briefing.models import Entry, FeedSource, FeedState
@@ -15,6 +16,22 @@ from briefing.urls import is_http_url
 # Errors worth retrying on a later run; the rest will not fix themselves.
 _TRANSIENT = frozenset({"timeout", "connection", "http5xx"})
 _FIRST_BACKOFF = timedelta(minutes=15)
+MAX_RATE_LIMIT = timedelta(days=7)  # the longest a server's Retry-After is obeyed
+
+
+def bounded(until: datetime, now: datetime, longest: timedelta) -> datetime:
+    """A stored wait, never further than `longest` from `now`: one run with a wrong clock (or a server
+    asking for years) cannot silence a feed or a host for good."""
+    return min(until, now + longest)
+
+
+def bounded_state(state: FeedState, now: datetime, max_backoff: timedelta) -> FeedState:
+    """The feed's state with its stored next attempt no further than `max_backoff` from `now` after
+    errors, `MAX_RATE_LIMIT` after a rate limit (the caller stores the change, so the bound holds)."""
+    if state.next_attempt is None:
+        return state
+    longest = MAX_RATE_LIMIT if state.status == "rate_limited" else max_backoff
+    return replace(state, next_attempt=bounded(state.next_attempt, now, longest))
 
 
 def skip_reason(state: FeedState | None, now: datetime, *, force: bool = False) -> str | None:
@@ -51,7 +68,7 @@ def after_error(
     if kind == "gone":
         return "gone", None
     if kind == "rate_limited":
-        return "rate_limited", retry_after
+        return "rate_limited", bounded(retry_after, now, MAX_RATE_LIMIT) if retry_after else None
     errors = consecutive_errors + 1
     wait = min(_FIRST_BACKOFF * (2 ** (errors - 1)), max_backoff)
     return "error", now + wait

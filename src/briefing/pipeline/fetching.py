@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from briefing.config import Config
 from briefing.errors import ExtractError, FeedError, FetchError, StorageError, Terminated
@@ -34,7 +35,15 @@ from briefing.models import (
     FetchReport,
     Retrieved,
 )
-from briefing.policy import after_error, initial_status, page_error_is_final, skip_reason
+from briefing.policy import (
+    MAX_RATE_LIMIT,
+    after_error,
+    bounded,
+    bounded_state,
+    initial_status,
+    page_error_is_final,
+    skip_reason,
+)
 from briefing.store import NewEntry, PendingArticle, Store
 from briefing.testing_hooks import FROZEN_NOW, crash_point
 from briefing.workers import WorkerPool
@@ -232,10 +241,19 @@ class _FetchRun:
 
     async def _feed(self, source: FeedSource) -> FeedResult:
         state = self.store.feed_state(source.name)
+        if state is not None:  # a stored wait beyond its bound (a wrong clock, a greedy server) is cut
+            max_backoff = timedelta(hours=self.config.settings.max_backoff_hours)
+            held = bounded_state(state, self.clock(), max_backoff)
+            if held.next_attempt != state.next_attempt and held.next_attempt is not None:
+                self.store.set_next_attempt(source.name, held.next_attempt)
+            state = held
         reason = skip_reason(state, self.clock(), force=self.force)
         if reason:
             status = state.status if state and state.status in ("gone", "rate_limited") else "skipped"
             return FeedResult(source.name, source.url, status, error=reason)
+        waiting = None if self.force else self._host_wait(source.url)
+        if waiting:
+            return FeedResult(source.name, source.url, "rate_limited", error=waiting)
         same_url = state is not None and state.validators_url == source.url
         try:
             got, update = await fetch_and_parse(
@@ -306,12 +324,31 @@ class _FetchRun:
         errors = state.consecutive_errors if state else 0
         max_backoff = timedelta(hours=self.config.settings.max_backoff_hours)
         status, next_attempt = after_error(errors, kind, retry_after, self.clock(), max_backoff)
+        if status == "rate_limited" and next_attempt is not None:
+            self._remember_host_wait(source.url, next_attempt)
         self.store.record_feed_error(
             source.name, message, self.clock(), status=status, next_attempt=next_attempt
         )
         log.debug("feed %s: %s", source.name, message)  # the caller reports each feed once
         shown = status if status in ("gone", "rate_limited") else "error"
         return FeedResult(source.name, source.url, shown, error=message, http_status=http_status)
+
+    def _host_wait(self, url: str) -> str:
+        """Why `url`'s host must not be asked now ("" when it may): it asked us to wait, in this run or
+        an earlier one. The stored wait is read bounded (a week at most)."""
+        host = urlsplit(url).hostname or ""
+        until = self.store.host_wait(host, self.clock()) if host else None
+        if until is None:
+            return ""
+        held = bounded(until, self.clock(), MAX_RATE_LIMIT)
+        if held != until:
+            self.store.record_host_wait(host, held, replace=True)
+        return f"rate limited: {host} asked to wait until {held:%Y-%m-%d %H:%M} UTC"
+
+    def _remember_host_wait(self, url: str, until: datetime) -> None:
+        host = urlsplit(url).hostname
+        if host:
+            self.store.record_host_wait(host, until)
 
     async def page(self, source: FeedSource, p: PendingArticle) -> None:
         try:
@@ -351,12 +388,20 @@ class _FetchRun:
             outcome = ExtractionOutcome("ok", "page", text, detail)
             self.store.save_extraction(p.id, outcome, self.clock())
             return ArticleResult(p.id, source.name, p.url, "ok", "page", detail)
+        waiting = self._host_wait(p.url)
+        if waiting:  # the host asked us to wait: the page stays pending, and that is not a failed try
+            detail = f"{waiting}; will retry"
+            outcome = ExtractionOutcome("fetch_error", fallback, p.feed_text, detail)
+            self.store.save_extraction(p.id, outcome, self.clock(), final=False, count_attempt=False)
+            return ArticleResult(p.id, source.name, p.url, "pending", fallback, detail)
         try:
             got = await self.http.get(
                 p.url, max_bytes=settings.max_page_bytes, accept=PAGE_ACCEPT, timeout=source.timeout
             )
             _require_html(got)
         except FetchError as e:
+            if e.kind == "rate_limited" and e.retry_after is not None:
+                self._remember_host_wait(p.url, bounded(e.retry_after, self.clock(), MAX_RATE_LIMIT))
             final = page_error_is_final(e.kind, e.status, p.attempts, settings.page_attempts)
             status = "blocked" if e.kind == "blocked" else "fetch_error"
             detail = e.message if final else f"{e.message}; will retry next run"

@@ -172,6 +172,27 @@ class FeedQueries(StoreBase):
                 (status, error, ts(now), ts(now), int(counts), ts(next_attempt), feed),
             )
 
+    def host_wait(self, host: str, now: datetime) -> datetime | None:
+        """Until when `host` asked us to wait, if that is still ahead of `now`."""
+        row = self.conn.execute("SELECT until FROM host_waits WHERE host = ?", (host.lower(),)).fetchone()
+        until = dt(row[0]) if row else None
+        return until if until is not None and until > now else None
+
+    def record_host_wait(self, host: str, until: datetime, *, replace: bool = False) -> None:
+        """`host` asked us to wait until `until`: the later of two requests holds, unless `replace` (a
+        wait cut to its bound)."""
+        keep = "excluded.until" if replace else "max(host_waits.until, excluded.until)"
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO host_waits (host, until) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"  # noqa: S608
+                f" SET until = {keep}",
+                (host.lower(), ts(until)),
+            )
+
+    def set_next_attempt(self, feed: str, when: datetime) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE feeds SET next_attempt = ? WHERE name = ?", (ts(when), feed))
+
     def reset_feed(self, feed: str) -> bool:
         """Forget a feed's error state (including `gone`) so the next run fetches it."""
         with self.write() as conn:
