@@ -199,3 +199,34 @@ def test_reference_lists_every_key() -> None:
     ):
         assert f"`{key}`" in table
     assert "`BRIEFING_TIMEOUT`" in table
+
+
+def test_yaml_aliases_that_expand_into_huge_values_are_refused_quickly(tmp_path: Path) -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):  # ten to the tenth values, in a few hundred bytes
+        prev, name = chr(96 + i), chr(97 + i)
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    text = "\n".join(levels) + "\nfeeds:\n  - name: x\n    url: https://example.org/feed\n    exclude: *j\n"
+    assert problems(text, tmp_path) == [
+        "not accepted: its aliases (*name) expand to more than 1,000,000 values"
+    ]
+    # A list shared by two feeds, as the shipped feeds.yaml does, is fine.
+    shared = "feeds:\n  - {name: a, url: 'https://a.example/f', exclude: &n [x]}\n  - {name: b, url: 'https://b.example/f', exclude: *n}\n"
+    path = tmp_path / "shared.yaml"
+    path.write_text(shared, encoding="utf-8")
+    assert [f.exclude for f in load_config(path, env={}).feeds] == [("x",), ("x",)]
+
+
+def test_a_huge_value_is_quoted_cut_short(tmp_path: Path) -> None:
+    (line,) = problems(f"feeds:\n  - name: a\n    url: 'file:///{'x' * 100_000}'\n", tmp_path)
+    assert (
+        line.startswith("feeds[0].url: 'file:///xxx") and "xxx…' is not an http" in line and len(line) < 200
+    )
+
+
+def test_the_yaml_parser_is_libyaml_when_pyyaml_has_it() -> None:
+    import yaml
+
+    from briefing.config import _UniqueKeyLoader
+
+    assert issubclass(_UniqueKeyLoader, yaml.CSafeLoader) == bool(yaml.__with_libyaml__)

@@ -605,6 +605,9 @@ def parse_config(text: str, source: Path, env: Mapping[str, str] | None = None) 
         raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         raise ConfigError(str(source), [f"not valid YAML: {_yaml_problem(e)}"]) from None
+    if _expanded_size(raw, MAX_YAML_VALUES) > MAX_YAML_VALUES:
+        too_many = f"not accepted: its aliases (*name) expand to more than {MAX_YAML_VALUES:,} values"
+        raise ConfigError(str(source), [too_many])
     checker = _Checker(source.resolve().parent)
     config = checker.config(raw, source, env)
     if checker.problems or config is None:
@@ -679,8 +682,31 @@ def _yaml_problem(e: yaml.YAMLError) -> str:
     return str(problem)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: a large file loads several times faster.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_YAML_VALUES = 1_000_000  # values after expanding aliases: far above any real configuration
+_LONGEST_PROBLEM = 400  # characters of one problem's message
+_LONG_QUOTE = re.compile(r"""('[^']{60})[^']{20,}(')""")
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
+
+
+def _expanded_size(value: Any, budget: int) -> int:
+    """How many values `value` holds with every alias expanded, counting no further than `budget` + 1:
+    a few aliases of aliases can stand for billions of values ("billion laughs")."""
+    count = 0
+    stack = [value]
+    while stack and count <= budget:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -718,6 +744,11 @@ class _Checker:
         self.problems: list[str] = []
 
     def problem(self, where: str, message: str) -> None:
+        # A message quotes the value it is about; a value pasted by mistake can be megabytes: the quote
+        # is cut short, the advice after it kept.
+        message = _LONG_QUOTE.sub(lambda m: m.group(1) + "…" + m.group(2), message)
+        if len(message) > _LONGEST_PROBLEM:
+            message = message[: _LONGEST_PROBLEM - 1] + "…"
         self.problems.append(f"{where}: {message}")
 
     def config(self, raw: Any, source: Path, env: Mapping[str, str]) -> Config | None:
