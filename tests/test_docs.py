@@ -56,25 +56,73 @@ def test_changelog_keeps_unreleased_on_top() -> None:
     assert headings[0] == "Unreleased"
 
 
-def test_public_api_is_pinned() -> None:
-    assert briefing.__all__ == [
+KINDS = {
+    "function": {"load_config", "fetch", "check_feeds", "analyze", "report", "run", "deliver"},
+    "error": {
         "BriefingError",
-        "Config",
         "ConfigError",
-        "ExtractError",
-        "FeedError",
         "FetchError",
-        "Progress",
-        "RunLockedError",
+        "FeedError",
+        "ExtractError",
         "StorageError",
+        "RunLockedError",
+        "RenderError",
+        "DeliveryError",
+    },
+    "class": {
+        "Config",
         "Store",
-        "__version__",
-        "check_feeds",
-        "fetch",
-        "load_config",
-    ]
-    for name in briefing.__all__:
-        assert getattr(briefing, name) is not None
+        "Progress",
+        "FetchReport",
+        "AnalysisReport",
+        "ReportResult",
+        "RunResult",
+        "Delivered",
+        "Brief",
+        "Finding",
+        "Period",
+    },
+    "text": {"__version__"},
+}
+
+CHECK_EXPORTS = """
+import importlib, inspect, json, pkgutil, sys
+import briefing
+# Import every submodule first: a submodule named like an export would now shadow it.
+for info in pkgutil.walk_packages(briefing.__path__, "briefing."):
+    if ".samples" not in info.name and ".evaluation" not in info.name:
+        importlib.import_module(info.name)
+kinds = {}
+for name in briefing.__all__:
+    obj = getattr(briefing, name)
+    if inspect.ismodule(obj):
+        kinds[name] = "module"
+    elif isinstance(obj, type) and issubclass(obj, briefing.BriefingError):
+        kinds[name] = "error"
+    elif isinstance(obj, type):
+        kinds[name] = "class"
+    elif inspect.isfunction(obj):
+        kinds[name] = "function"
+    elif isinstance(obj, str):
+        kinds[name] = "text"
+    else:
+        kinds[name] = type(obj).__name__
+print(json.dumps(kinds))
+"""
+
+
+def test_every_export_is_the_documented_kind_of_object_in_a_fresh_interpreter() -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CHECK_EXPORTS], capture_output=True, text=True, check=True)
+    kinds = json.loads(done.stdout)
+    assert set(kinds) == set(briefing.__all__) == set().union(*KINDS.values())
+    for kind, names in KINDS.items():
+        assert {n: kinds[n] for n in names} == dict.fromkeys(names, kind)
+    for name in KINDS["function"]:
+        assert f"briefing.{name}(" in README, f"briefing.{name} is not documented in README.md"
 
 
 def test_every_error_derives_from_the_root() -> None:

@@ -21,7 +21,7 @@ import trustme
 
 import faults
 from briefing.errors import FetchError
-from briefing.fetch import AddressPolicy, HttpClient, parse_retry_after, user_agent
+from briefing.http_client import AddressPolicy, HttpClient, parse_retry_after, user_agent
 from briefing.models import Retrieved
 from briefing.samples.server import LoopbackServer, Reply, Request
 from conftest import FakeClock, run_cli
@@ -123,7 +123,7 @@ def test_a4_a5_bombs_stay_within_a_small_memory_limit(server: LoopbackServer, tm
     script.write_text(
         "import asyncio, resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (400 * 1024 * 1024, resource.RLIM_INFINITY))\n"
-        "from briefing.fetch import AddressPolicy, HttpClient\n"
+        "from briefing.http_client import AddressPolicy, HttpClient\n"
         "from briefing.errors import FetchError\n"
         "async def main():\n"
         "    async with HttpClient(policy=AddressPolicy(True), user_agent='t') as c:\n"

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from briefing.deliver import update_index, write_brief
 from briefing.errors import DeliveryError, RenderError
 from briefing.models import Brief
 from briefing.render import pdf_bytes, render_html, render_pdf
+from briefing.reports_folder import update_index, write_brief
 from briefing.samples.server import LoopbackServer, Reply
 from briefing.serialize import brief_from_dict, to_data
 from conftest import elements

@@ -17,12 +17,12 @@ from click.testing import CliRunner
 
 from briefing.cli import cli
 from briefing.config import load_config
-from briefing.deliver import read_brief
 from briefing.demo import DemoResult, run_demo
 from briefing.errors import ConfigError
 from briefing.period import iso_week
 from briefing.pipeline import report
 from briefing.pipeline.analysing import baseline
+from briefing.reports_folder import read_brief
 from briefing.samples.server import Reply
 from briefing.store import Store
 from conftest import FakeClock, SampleSite, run_cli, site_feeds, write_config

@@ -1,7 +1,9 @@
 """briefing: watch regional analysis feeds and brief the analyst on what is genuinely new.
 
-The public API is listed in `__all__`. Attributes load their modules on first use, so importing the
-package (and starting the CLI) stays fast.
+The public API is listed in `__all__`: the pipeline's functions (`fetch`, `analyze`, `report`, `run`,
+`deliver`, `check_feeds`, `load_config`), their results and the errors they raise. Attributes load their
+modules on first use, so importing the package (and starting the CLI) stays fast. No submodule shares a
+name with an export (a submodule, once imported, would shadow it).
 """
 
 from __future__ import annotations
@@ -12,12 +14,27 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Config": "briefing.config",
+    # functions
     "load_config": "briefing.config",
-    "fetch": "briefing.pipeline",
-    "check_feeds": "briefing.pipeline",
-    "Progress": "briefing.pipeline",
+    "fetch": "briefing.pipeline.fetching",
+    "check_feeds": "briefing.pipeline.fetching",
+    "analyze": "briefing.pipeline.analysing",
+    "report": "briefing.pipeline.reporting",
+    "run": "briefing.pipeline.running",
+    "deliver": "briefing.pipeline.running",
+    # classes: configuration, store, progress hooks and results
+    "Config": "briefing.config",
     "Store": "briefing.store",
+    "Progress": "briefing.pipeline.fetching",
+    "FetchReport": "briefing.models",
+    "AnalysisReport": "briefing.pipeline.analysing",
+    "ReportResult": "briefing.pipeline.reporting",
+    "RunResult": "briefing.pipeline.running",
+    "Delivered": "briefing.pipeline.running",
+    "Brief": "briefing.models",
+    "Finding": "briefing.models",
+    "Period": "briefing.period",
+    # errors
     "BriefingError": "briefing.errors",
     "ConfigError": "briefing.errors",
     "FetchError": "briefing.errors",
@@ -25,23 +42,39 @@ _EXPORTS = {
     "ExtractError": "briefing.errors",
     "StorageError": "briefing.errors",
     "RunLockedError": "briefing.errors",
+    "RenderError": "briefing.errors",
+    "DeliveryError": "briefing.errors",
 }
 
 __all__ = [
+    "AnalysisReport",
+    "Brief",
     "BriefingError",
     "Config",
     "ConfigError",
+    "Delivered",
+    "DeliveryError",
     "ExtractError",
     "FeedError",
     "FetchError",
+    "FetchReport",
+    "Finding",
+    "Period",
     "Progress",
+    "RenderError",
+    "ReportResult",
     "RunLockedError",
+    "RunResult",
     "StorageError",
     "Store",
     "__version__",
+    "analyze",
     "check_feeds",
+    "deliver",
     "fetch",
     "load_config",
+    "report",
+    "run",
 ]
 
 if TYPE_CHECKING:
@@ -49,13 +82,20 @@ if TYPE_CHECKING:
     from briefing.errors import (
         BriefingError,
         ConfigError,
+        DeliveryError,
         ExtractError,
         FeedError,
         FetchError,
+        RenderError,
         RunLockedError,
         StorageError,
     )
-    from briefing.pipeline import Progress, check_feeds, fetch
+    from briefing.models import Brief, FetchReport, Finding
+    from briefing.period import Period
+    from briefing.pipeline.analysing import AnalysisReport, analyze
+    from briefing.pipeline.fetching import Progress, check_feeds, fetch
+    from briefing.pipeline.reporting import ReportResult, report
+    from briefing.pipeline.running import Delivered, RunResult, deliver, run
     from briefing.store import Store
 
 

@@ -23,7 +23,7 @@ from briefing.config import Config
 from briefing.errors import ExtractError, FeedError, FetchError, StorageError, Terminated
 from briefing.extract import choose_text, extract_page
 from briefing.feeds import parse_feed
-from briefing.fetch import FEED_ACCEPT, PAGE_ACCEPT, AddressPolicy, HttpClient, user_agent
+from briefing.http_client import FEED_ACCEPT, PAGE_ACCEPT, AddressPolicy, HttpClient, user_agent
 from briefing.lock import RunLock
 from briefing.models import (
     ArticleResult,

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from briefing.brief import assemble
 from briefing.config import Config
-from briefing.deliver import read_brief, update_index, write_brief
 from briefing.errors import ConfigError, RenderError
 from briefing.lock import RunLock
 from briefing.models import Brief, Method
@@ -25,6 +24,7 @@ from briefing.period import Period
 from briefing.pipeline.analysing import analyze_in
 from briefing.pipeline.fetching import Clock, utc_now
 from briefing.render import render_html, render_pdf
+from briefing.reports_folder import read_brief, update_index, write_brief
 from briefing.serialize import to_data
 from briefing.store import Store
 from briefing.testing_hooks import crash_point
