@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from briefing.mail import build_message
-from briefing.render import render_html
+from briefing.render import email_html, render_html
 from test_mail import bodies, settings
 from test_render import golden_brief
 
@@ -104,7 +104,12 @@ def test_the_e_mail_fits_a_phone(tmp_path: Path) -> None:
 
     brief = golden_brief()
     message = build_message(
-        brief, None, settings(25), message_id="<t@example.org>", now=datetime(2026, 11, 23, tzinfo=UTC)
+        brief,
+        None,
+        settings(25),
+        message_id="<t@example.org>",
+        now=datetime(2026, 11, 23, tzinfo=UTC),
+        html_part=email_html,
     ).message
     _, markup = bodies(message)
     got = measure(markup, 390, tmp_path)

@@ -28,6 +28,7 @@ from briefing.config import EmailSettings
 from briefing.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from briefing.mail import BuiltMessage, build_message, message_id_for, send
 from briefing.models import Brief, KeyItem
+from briefing.render import email_html
 from briefing.serialize import brief_from_dict
 from briefing.wording import class_in_words, counts_in_words, shortened
 from conftest import FakeClock, elements
@@ -137,7 +138,7 @@ def settings(port: int, **options: Any) -> EmailSettings:
 
 def built(brief: Brief, config: EmailSettings, clock: FakeClock, pdf: bytes | None = PDF) -> BuiltMessage:
     message_id = message_id_for(brief.period_label, SENDER, config.recipients, brief.title)
-    return build_message(brief, pdf, config, message_id=message_id, now=clock())
+    return build_message(brief, pdf, config, message_id=message_id, now=clock(), html_part=email_html)
 
 
 def one_line(header: str) -> str:

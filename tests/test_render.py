@@ -24,8 +24,8 @@ import pytest
 
 from briefing.errors import DeliveryError, RenderError
 from briefing.models import Brief
-from briefing.render import pdf_bytes, render_html, render_pdf
-from briefing.reports_folder import update_index, write_brief
+from briefing.render import index_pages, pdf_bytes, render_html, render_pdf
+from briefing.reports_folder import listed, write_brief, write_index
 from briefing.samples.server import LoopbackServer, Reply
 from briefing.serialize import brief_from_dict, to_data
 from conftest import elements
@@ -215,7 +215,9 @@ def test_reports_folder_files_are_readable_and_failures_name_the_file(tmp_path: 
     written = write_brief(folder, {"json": json.dumps(to_data(brief)).encode(), "html": b"<p>x</p>"})
     assert [p.name for p in written] == ["brief.json", "brief.html"]
     assert all(p.stat().st_mode & 0o044 for p in written)  # readable by a web server, not 0600
-    index, feed = update_index(tmp_path / "reports", None, datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    reports = tmp_path / "reports"
+    pages = index_pages(listed(reports), datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    index, feed = write_index(reports, pages)
     listing = index.read_text()
     assert "Week 47, 2026" in listing
     assert '<a href="2026-W47/brief.html">Weekly brief: South Caucasus and Central Asia: Week 47' in listing

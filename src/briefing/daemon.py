@@ -19,10 +19,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from briefing.clock import Clock, utc_now
 from briefing.config import Config, parse_schedule
 from briefing.errors import BriefingError, RunLockedError
 from briefing.lock import RunLock
-from briefing.pipeline.fetching import Clock, utc_now
 
 log = logging.getLogger("briefing.daemon")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -16,12 +16,12 @@ from typing import Any
 
 import yaml
 
+from briefing.clock import Clock, utc_now
 from briefing.config import Config, load_config
 from briefing.corpus import packaged_corpus
 from briefing.errors import BriefingError
 from briefing.models import FetchReport
 from briefing.period import Period, iso_week
-from briefing.pipeline.fetching import Clock, utc_now
 from briefing.samples.server import LoopbackServer
 from briefing.samples.site import SampleSite, sample_site
 from briefing.wording import plural

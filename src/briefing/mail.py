@@ -14,13 +14,12 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from pathlib import Path
 from typing import Any
 
 from briefing import wording
@@ -30,9 +29,12 @@ from briefing.models import Brief
 from briefing.testing_hooks import crash_point
 from briefing.urls import is_http_url
 
-__all__ = ["BuiltMessage", "build_message", "message_id_for", "resend_id", "send"]
+__all__ = ["BuiltMessage", "HtmlPart", "build_message", "message_id_for", "resend_id", "send"]
 
 _MIB = 1024 * 1024
+# The HTML part is made by the caller (rendering is not delivery's business): (brief, links, the line about
+# the attachment) -> HTML; `render.email_html` in the product.
+HtmlPart = Callable[[Brief, Sequence[tuple[str, str]], str], str]
 # Every line break Python's str.splitlines() knows, tabs and other control whitespace.
 _WHITESPACE = re.compile(r"[\s\x00-\x1f\x7f\x85\u2028\u2029]+")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9.-]+")
@@ -86,8 +88,8 @@ def build_message(
     message_id: str,
     now: datetime,
     links: Sequence[tuple[str, str]] = (),
+    html_part: HtmlPart,
     left_out: str = "",
-    templates_dir: Path | None = None,
     refers_to: str | None = None,
 ) -> BuiltMessage:
     """The e-mail for `brief`: a text and an HTML body, the PDF attached when it fits.
@@ -108,7 +110,7 @@ def build_message(
         message["References"] = refers_to
         message["In-Reply-To"] = refers_to
     message.set_content(_text_body(brief, all_links, note), cte="quoted-printable")
-    html_body = _html_body(brief, all_links, note, templates_dir)
+    html_body = html_part(brief, all_links, _attachment_line(brief, note))
     message.add_alternative(html_body, subtype="html", cte="quoted-printable")
     if attach and pdf is not None:
         filename = f"brief-{_safe_id_part(brief.period_label) or 'period'}.pdf"
@@ -183,16 +185,6 @@ def _text_body(brief: Brief, links: Sequence[tuple[str, str]], note: str) -> str
         lines += [f"{label}: {url}" for label, url in links] + [""]
     lines.append(_attachment_line(brief, note))
     return "\n".join(lines) + "\n"
-
-
-def _html_body(brief: Brief, links: Sequence[tuple[str, str]], note: str, templates_dir: Path | None) -> str:
-    """The first page of the brief, styled inline (templates/email.html): escaped text, http(s) links only,
-    no remote images, no scripts."""
-    from briefing.render import render_template
-
-    return render_template(
-        "email.html", templates_dir, brief=brief, links=links, attachment_line=_attachment_line(brief, note)
-    )
 
 
 # --- sending ----------------------------------------------------------------------------------------

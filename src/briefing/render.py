@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -22,7 +23,7 @@ import jinja2
 from briefing import __version__, wording
 from briefing.charts import activity_chart, sources_chart
 from briefing.errors import RenderError
-from briefing.models import Brief
+from briefing.models import Brief, Listed
 from briefing.testing_hooks import crash_point
 from briefing.urls import text_fragment_link
 
@@ -125,6 +126,25 @@ def _template_file(name: str, templates_dir: Path | None) -> Path:
     if templates_dir is not None and (templates_dir / name).is_file():
         return templates_dir / name
     return packaged_templates() / name
+
+
+def index_pages(
+    briefs: Sequence[Listed], now: datetime, templates_dir: Path | None = None
+) -> dict[str, bytes]:
+    """The reports folder's index.html (every brief) and feed.xml (an Atom feed of briefs)."""
+    return {
+        name: render_template(name, templates_dir, briefs=briefs, now=now).encode()
+        for name in ("index.html", "feed.xml")
+    }
+
+
+def email_html(
+    brief: Brief, links: Sequence[tuple[str, str]], attachment_line: str, templates_dir: Path | None = None
+) -> str:
+    """The e-mail's HTML part (templates/email.html): the brief's first page, styled inline."""
+    return render_template(
+        "email.html", templates_dir, brief=brief, links=links, attachment_line=attachment_line
+    )
 
 
 @cache

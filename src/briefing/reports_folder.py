@@ -9,37 +9,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from briefing.errors import DeliveryError
-from briefing.models import Brief
-from briefing.render import render_template
+from briefing.models import Brief, Listed
 from briefing.serialize import brief_from_dict
 from briefing.wording import plural
 from briefing.write import atomic_write_many, remove_temporaries
 
 log = logging.getLogger(__name__)
 NAMES = {"pdf": "brief.pdf", "html": "brief.html", "json": "brief.json"}
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A brief as the index and the feed list it."""
-
-    label: str
-    title: str
-    period_text: str
-    generated: datetime
-    counts: str
-    files: tuple[tuple[str, str], ...]  # (format, relative path)
-
-    @property
-    def link(self) -> str:
-        """Where the brief's title points: its HTML page, else its PDF ("" when neither was written)."""
-        paths = dict(self.files)
-        return paths.get("html") or paths.get("pdf") or ""
 
 
 def write_brief(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
@@ -99,15 +78,8 @@ def listed(reports: Path) -> list[Listed]:
     return out
 
 
-def update_index(reports: Path, templates_dir: Path | None, now: datetime) -> list[Path]:
-    """Rewrite reports/index.html (all briefs) and reports/feed.xml (an Atom feed of briefs)."""
-    briefs = listed(reports)
-    index = reports / "index.html"
-    feed = reports / "feed.xml"
-    _write(
-        {
-            index: render_template("index.html", templates_dir, briefs=briefs, now=now).encode(),
-            feed: render_template("feed.xml", templates_dir, briefs=briefs, now=now).encode(),
-        }
-    )
-    return [index, feed]
+def write_index(reports: Path, pages: Mapping[str, bytes]) -> list[Path]:
+    """Write the rendered index pages (index.html, feed.xml) into the reports folder, atomically."""
+    paths = {reports / name: content for name, content in pages.items()}
+    _write(paths)
+    return list(paths)

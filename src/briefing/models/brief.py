@@ -186,6 +186,24 @@ class Brief:
 
 
 @dataclass(frozen=True)
+class Listed:
+    """A brief as the index and the feed list it."""
+
+    label: str
+    title: str
+    period_text: str
+    generated: datetime
+    counts: str
+    files: tuple[tuple[str, str], ...]  # (format, relative path)
+
+    @property
+    def link(self) -> str:
+        """Where the brief's title points: its HTML page, else its PDF ("" when neither was written)."""
+        paths = dict(self.files)
+        return paths.get("html") or paths.get("pdf") or ""
+
+
+@dataclass(frozen=True)
 class Delivery:
     """The ledger's row for one period.
 

@@ -21,7 +21,7 @@ _EXPORTS = {
     "fetch": "briefing.pipeline.fetching",
     "run_async": "briefing.pipeline.fetching",
     "select_feeds": "briefing.pipeline.fetching",
-    "utc_now": "briefing.pipeline.fetching",
+    "utc_now": "briefing.clock",
 }
 __all__ = [
     "AnalysisReport",
@@ -38,8 +38,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from briefing.clock import utc_now
     from briefing.pipeline.analysing import AnalysisReport, analyze, baseline
-    from briefing.pipeline.fetching import Progress, check_feeds, fetch, run_async, select_feeds, utc_now
+    from briefing.pipeline.fetching import Progress, check_feeds, fetch, run_async, select_feeds
     from briefing.pipeline.reporting import ReportResult, report
 
 

@@ -17,11 +17,11 @@ from briefing.analysis import semantic
 from briefing.analysis.findings import analyse, trace_stories
 from briefing.analysis.index import BaselineIndex, fingerprint
 from briefing.analysis.linking import VectorCache
+from briefing.clock import Clock, utc_now
 from briefing.config import Config
 from briefing.corpus import load_corpus
 from briefing.lock import RunLock
 from briefing.models import Article, BaselineDoc, Finding
-from briefing.pipeline.fetching import Clock, utc_now
 from briefing.store import Store
 from briefing.testing_hooks import crash_point
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from briefing.clock import Clock, utc_now
 from briefing.config import Config
 from briefing.errors import ExtractError, FeedError, FetchError, StorageError, Terminated
 from briefing.extract import choose_text, extract_page
@@ -45,19 +46,14 @@ from briefing.policy import (
     skip_reason,
 )
 from briefing.store import NewEntry, PendingArticle, Store
-from briefing.testing_hooks import FROZEN_NOW, crash_point
+from briefing.testing_hooks import crash_point
 from briefing.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 T = TypeVar("T")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 _STALE_AFTER = timedelta(days=90)
-
-
-def utc_now() -> datetime:
-    return FROZEN_NOW or datetime.now(UTC)
 
 
 @dataclass

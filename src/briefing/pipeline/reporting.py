@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from briefing.brief import assemble
+from briefing.clock import Clock, utc_now
 from briefing.config import Config
 from briefing.errors import ConfigError, RenderError
 from briefing.lock import RunLock
 from briefing.models import Brief, Method
 from briefing.period import Period
 from briefing.pipeline.analysing import analyze_in
-from briefing.pipeline.fetching import Clock, utc_now
-from briefing.render import render_html, render_pdf
-from briefing.reports_folder import read_brief, update_index, write_brief
+from briefing.render import index_pages, render_html, render_pdf
+from briefing.reports_folder import listed, read_brief, write_brief, write_index
 from briefing.serialize import to_data
 from briefing.store import Store
 from briefing.testing_hooks import crash_point
@@ -81,7 +81,7 @@ def report(
                 shown = store.articles(since=period.start, until=period.end)
                 covered = [a.id for a in shown if a.has_text and a.first_seen <= brief.generated]
                 store.mark_briefed(covered, period.end)
-            index = update_index(reports, settings.templates_dir, now)
+            index = write_index(reports, index_pages(listed(reports), now, settings.templates_dir))
         except RenderError:
             store.finish_run(run_id, "render_failed", {"period": period.label}, clock())
             raise

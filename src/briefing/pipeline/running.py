@@ -13,14 +13,16 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from briefing.clock import Clock, utc_now
 from briefing.config import Config
 from briefing.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from briefing.lock import RunLock
 from briefing.models import Brief, Delivery, FetchReport
 from briefing.period import Period
-from briefing.pipeline.fetching import Clock, fetch, utc_now
+from briefing.pipeline.fetching import fetch
 from briefing.schedule import latest_due, missed_between
 from briefing.store import Store
 from briefing.testing_hooks import crash_point
@@ -151,6 +153,9 @@ def _deliver(
     assert email.sender is not None
     pdf_path = next((p for p in files if p.suffix == ".pdf"), None)
     message_id, refers_to = _message_id(period, brief, config, store, before)
+    from briefing.render import email_html  # here: a run with nothing due renders nothing
+
+    html_part = partial(email_html, templates_dir=config.settings.templates_dir)
     environment = os.environ if env is None else env
     try:
         pdf = pdf_path.read_bytes() if pdf_path else None
@@ -160,7 +165,7 @@ def _deliver(
             email,
             message_id=message_id,
             now=clock(),
-            templates_dir=config.settings.templates_dir,
+            html_part=html_part,
             refers_to=refers_to,
         )
         try:
@@ -177,7 +182,7 @@ def _deliver(
                 message_id=message_id,
                 now=clock(),
                 left_out=reason,
-                templates_dir=config.settings.templates_dir,
+                html_part=html_part,
                 refers_to=refers_to,
             )
             reply = mail.send(built.message, email, environment)

@@ -1,0 +1,107 @@
+"""Import contracts: the stages stay independent, time has its own module, delivery does not render, and
+`briefing analyze` never loads the HTTP stack. Read from the source (every import, lazy ones included)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import write_config
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "briefing"
+# One module (or package) per stage of the pipeline; they exchange models, never call each other.
+STAGES = {
+    "http_client",
+    "feeds",
+    "extract",
+    "store",
+    "corpus",
+    "analysis",
+    "brief",
+    "render",
+    "mail",
+    "reports_folder",
+}
+DELIVERY = {"mail", "reports_folder"}
+
+
+def imports() -> dict[str, set[str]]:
+    """For each module under src/briefing (dotted, without the package), the briefing modules it imports."""
+    found: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names = found.setdefault(".".join(parts), set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("briefing."):
+                names.add(node.module.removeprefix("briefing."))
+            elif isinstance(node, ast.Import):
+                names |= {
+                    a.name.removeprefix("briefing.") for a in node.names if a.name.startswith("briefing.")
+                }
+    return found
+
+
+def stage(module: str) -> str:
+    return module.split(".")[0]
+
+
+def test_no_stage_imports_another() -> None:
+    crossings = sorted(
+        f"{module} imports {target}"
+        for module, targets in imports().items()
+        if stage(module) in STAGES
+        for target in targets
+        if stage(target) in STAGES and stage(target) != stage(module)
+    )
+    assert crossings == []
+
+
+def test_delivery_does_not_render() -> None:
+    delivering = {m: t for m, t in imports().items() if stage(m) in DELIVERY}
+    assert delivering and not any("render" in targets for targets in delivering.values())
+
+
+def test_the_clock_has_its_own_module() -> None:
+    defined = []
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == "utc_now":
+                defined.append(path.name)
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "Clock" for t in node.targets):
+                defined.append(path.name)
+    assert defined == ["clock.py", "clock.py"]
+    assert all("briefing.pipeline.fetching" not in line or "Clock" not in line for line in _source_lines())
+
+
+def _source_lines() -> list[str]:
+    return [line for path in SRC.rglob("*.py") for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+LOADED = """
+import sys
+from briefing.cli import cli
+try:
+    cli.main(args=sys.argv[1:], prog_name="briefing", standalone_mode=False)
+finally:
+    print(sorted(m for m in ("httpx", "httpcore", "briefing.http_client", "feedparser", "trafilatura")
+                 if m in sys.modules))
+"""
+
+
+def test_analyze_does_not_load_the_http_stack(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"name": "f", "url": "https://example.org/feed"}])
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, "--config", str(config.source), "analyze", "--since", "7d"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No articles to analyse" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
