@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from briefing.cli import cli
 from briefing.store import Store
-from conftest import write_config
+from conftest import FakeClock, SampleSite, site_feeds, write_config
 
 
 def test_config_check_warns_when_publishers_cannot_reach_the_operator(tmp_path: Path) -> None:
@@ -50,3 +50,16 @@ def test_status_never_shows_an_older_sending_as_the_current_state(tmp_path: Path
         "brief 2026-W47: failed, rendered 2026-11-23 08:00 UTC, 2 attempts, last error: 550 refused; "
         f"an earlier sending went out 2026-11-23 08:00 UTC as <first@example.org> ({tmp_path / 'brief.pdf'})"
     )
+
+
+def test_a_report_names_each_step_as_it_starts(
+    tmp_path: Path, sample_site: SampleSite, clock: FakeClock
+) -> None:
+    from briefing.period import iso_week
+    from briefing.pipeline import fetch, report
+
+    config = write_config(tmp_path, site_feeds(sample_site))
+    fetch(config, clock=clock)
+    said: list[str] = []
+    report(config, iso_week(2026, 47, "UTC"), formats=("html", "json"), clock=clock, step=said.append)
+    assert said == ["analysing 2026-W47", "rendering the HTML", "writing the files"]

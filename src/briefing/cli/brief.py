@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from briefing.cli.app import EXIT_FAILED, _context, _errors, _print_json, cli, common, window
+from briefing.cli.progress import steps
 from briefing.errors import ConfigError
 from briefing.wording import plural
 
@@ -81,7 +82,10 @@ def report(
         if send:
             _send(config, chosen, refresh, as_json, formats, output)
             return
-        result = write_report(config, chosen, formats=wanted, output=output, refresh=refresh, clock=utc_now)
+        with steps(not as_json and sys.stderr.isatty()) as step:
+            result = write_report(
+                config, chosen, formats=wanted, output=output, refresh=refresh, clock=utc_now, step=step
+            )
         brief = result.brief
         if as_json:
             _print_json(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +21,7 @@ from briefing.cli.app import (
     warn_without_contact,
     window,
 )
+from briefing.cli.progress import fetch_progress
 from briefing.wording import plural
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ def fetch(
         config = ctx.config()
         warn_without_contact(config)
         live = not as_json and sys.stderr.isatty()
-        with _fetch_progress(live) as progress:
+        with fetch_progress(live, _feed_line) as progress:
             report = run_fetch(config, feeds=list(feeds) or None, force=force, progress=progress)
         if as_json:
             _print_json(_report_json(report))
@@ -96,42 +95,6 @@ def _feed_line(r: FeedResult) -> str:
     if r.detail:
         parts.append(r.detail)
     return f"{r.name:<28} {label:<13} {'; '.join(parts)}".rstrip()
-
-
-@contextmanager
-def _fetch_progress(live: bool) -> Iterator[Any]:
-    """A progress bar and live per-feed lines on a terminal; nothing otherwise."""
-    from briefing.pipeline import Progress
-
-    if not live:
-        yield Progress()
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-    from rich.progress import Progress as Bar
-
-    console = Console(stderr=True)
-    with Bar(
-        TextColumn("{task.description:<6}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        feeds = bar.add_task("feeds", total=0)
-        pages = bar.add_task("pages", total=0)
-
-        def feed_done(r: FeedResult) -> None:
-            bar.advance(feeds)
-            bar.console.print(_feed_line(r), markup=False, highlight=False)
-
-        yield Progress(
-            feeds_planned=lambda n: bar.update(feeds, total=n),
-            feed_done=feed_done,
-            pages_planned=lambda n: bar.update(pages, total=(bar.tasks[pages].total or 0) + n),
-            page_done=lambda r: bar.advance(pages),
-        )
 
 
 def _report_summary(report: FetchReport) -> str:

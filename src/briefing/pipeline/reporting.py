@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,9 +50,11 @@ def report(
     refresh: bool = False,
     sample: bool = False,
     clock: Clock = utc_now,
+    step: Callable[[str], None] = lambda _: None,
 ) -> ReportResult:
     """Write the brief for `period` into `output` (default settings.reports_dir)/<period>/.
 
+    `step` is told each step as it starts ("analysing", "rendering the PDF", ...), for a progress line.
     Holds the run lock. Raises `RenderError` when rendering fails (nothing is written then),
     `RunLockedError`, `StorageError`.
     """
@@ -69,9 +71,12 @@ def report(
             saved = None if refresh else read_brief(folder)
             if saved is not None and saved.generated < saved.period_end:
                 saved = None  # a preview: the period has grown since
+            if saved is None:
+                step(f"analysing {period.label}")
             brief = saved or build(config, store, period, now, sample=sample)
-            files = render(config, brief, formats)
+            files = render(config, brief, formats, step)
             crash_point("after_render", period.label)
+            step("writing the files")
             written = write_brief(folder, files)
             if not preview:
                 # Everything the brief covered (entries, repeats, duplicates, the appendix) is now known,
@@ -128,15 +133,19 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
     )
 
 
-def render(config: Config, brief: Brief, formats: Sequence[str]) -> dict[str, bytes]:
+def render(
+    config: Config, brief: Brief, formats: Sequence[str], step: Callable[[str], None] = lambda _: None
+) -> dict[str, bytes]:
     """The brief's files by format, all rendered before any is written. brief.json is always among them:
     re-rendering the period and the reports index read it."""
     out: dict[str, bytes] = {}
     templates = config.settings.templates_dir
     out["json"] = (json.dumps(to_data(brief), indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
     if "html" in formats:
+        step("rendering the HTML")
         out["html"] = render_html(brief, templates).encode()
     if "pdf" in formats:
+        step("rendering the PDF")
         html = render_html(brief, templates, for_pdf=True)
         out["pdf"] = render_pdf(
             html, brief.paper, timeout=config.report.render_timeout, memory_mb=config.report.render_memory_mb
