@@ -26,9 +26,14 @@ def raw(req: Request, head: str, body: bytes = b"") -> None:
     req.handler.wfile.flush()
 
 
-def never_answers() -> Handler:
-    """Accepts the request and sends nothing until the server stops."""
-    return lambda req: req.server.stopping.wait(120) and None
+def never_answers(seconds: float = 120) -> Handler:
+    """Accepts the request and sends nothing until the server stops (or `seconds` pass)."""
+
+    def handler(req: Request) -> Reply | None:
+        req.server.stopping.wait(seconds)
+        return None
+
+    return handler
 
 
 def drip(every: float = 0.2) -> Handler:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+import faults
 from briefing.cli import cli
 from briefing.lock import RunLock
 from briefing.samples.server import LoopbackServer, Reply
@@ -242,7 +243,7 @@ def test_e2_e13_killed_and_terminated_runs_release_the_lock(tmp_path: Path, serv
     items = load_articles("ac")[:2]
     feed = wordpress_feed(server.base, "AC", "/feed", items, items[0].published)
     server.route("/feed", Reply(200, {}, feed))
-    server.route("/hang", lambda req: req.server.stopping.wait(60) and None)
+    server.route("/hang", faults.never_answers(60))
     config = write_config(
         tmp_path,
         [

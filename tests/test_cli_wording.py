@@ -22,6 +22,10 @@ def test_config_check_warns_when_publishers_cannot_reach_the_operator(tmp_path: 
         f"briefing: warning: settings.contact is empty in {config.source}: set a URL or e-mail address "
         "where publishers can reach you (it is sent in the User-Agent)\n"
     )
+    bare = tmp_path / "bare.yaml"  # `contact:` with nothing after it is null in YAML
+    bare.write_text("settings:\n  contact:\nfeeds: []\n", encoding="utf-8")
+    said = CliRunner().invoke(cli, ["--config", str(bare), "config", "check"])
+    assert said.exit_code == 0 and said.stderr.startswith("briefing: warning: settings.contact is empty")
     quiet = write_config(tmp_path, feed)
     assert CliRunner().invoke(cli, ["--config", str(quiet.source), "config", "check"]).stderr == ""
 
@@ -48,7 +52,7 @@ def test_status_never_shows_an_older_sending_as_the_current_state(tmp_path: Path
     line = next(x for x in done.stdout.splitlines() if x.startswith("brief 2026-W47"))
     assert line == (
         "brief 2026-W47: failed, rendered 2026-11-23 08:00 UTC, 2 attempts, last error: 550 refused; "
-        f"an earlier sending went out 2026-11-23 08:00 UTC as <first@example.org> ({tmp_path / 'brief.pdf'})"
+        f"it last went out 2026-11-23 08:00 UTC (first sent as <first@example.org>) ({tmp_path / 'brief.pdf'})"
     )
 
 

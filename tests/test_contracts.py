@@ -36,7 +36,9 @@ def imports() -> dict[str, set[str]]:
             parts = parts[:-1]
         names = found.setdefault(".".join(parts), set())
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("briefing."):
+            if isinstance(node, ast.ImportFrom) and node.module == "briefing":  # from briefing import mail
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("briefing."):
                 names.add(node.module.removeprefix("briefing."))
             elif isinstance(node, ast.Import):
                 names |= {

@@ -276,7 +276,7 @@ def test_a_slow_pdf_is_cut_by_its_deadline_and_not_read_again_until_it_changes(
     calls: list[Path] = []
     original = CorpusReader._pdf_in_worker
 
-    def counted(self: CorpusReader, path: Path) -> tuple[str | None, str]:
+    def counted(self: CorpusReader, path: Path) -> tuple[str | None, str, str]:
         calls.append(path)
         return original(self, path)
 
@@ -291,9 +291,14 @@ def test_a_slow_pdf_is_cut_by_its_deadline_and_not_read_again_until_it_changes(
         f"corpus file {folder / 'slow.pdf'}: skipped: took longer than 1 s to read (corpus.read_timeout); "
         "not read again until it changes"
     )
+    # More time, or a new version of the file, is worth another read; a page limit is part of the key.
+    load_corpus(dataclasses.replace(corpus, read_timeout=2.0), cache=tmp_path / "cache")
+    assert len(calls) == 2
     (folder / "slow.pdf").write_bytes(pages_pdf([ARTICLE + " in July."]))
     third = load_corpus(dataclasses.replace(corpus, min_words=5), cache=tmp_path / "cache")
-    assert "slow.pdf" in {d.source for d in third} and len(calls) == 2
+    assert "slow.pdf" in {d.source for d in third} and len(calls) == 3
+    load_corpus(dataclasses.replace(corpus, min_words=5, max_pdf_pages=1), cache=tmp_path / "cache")
+    assert len(calls) == 4
 
 
 def test_a_corpus_file_over_the_size_limit_is_skipped_saying_so(tmp_path: Path) -> None:

@@ -40,8 +40,8 @@ def test_every_command_is_in_the_cli_reference() -> None:
     assert "briefing fetch" in commands and "briefing feeds import-opml" in commands
     for command in commands:
         assert f"`{command}" in README, f"{command} is not documented in README.md"
-    for name, command in cli.commands.items():
-        assert command.help, name
+    for name, group_command in cli.commands.items():
+        assert group_command.help, name
 
 
 def test_ci_runs_the_readme_test_command() -> None:

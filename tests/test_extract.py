@@ -163,7 +163,7 @@ def test_a_worker_that_dies_before_taking_its_task_while_another_works_fails_tha
     # start nor time out the task it was sending, so the pool bounds every task by its own deadline too.
     pool = WorkerPool(workers=2, timeout=4.0, memory_mb=32)
 
-    async def both() -> list[object]:
+    async def both() -> tuple[object, object]:
         return await asyncio.gather(
             pool.run(time.sleep, 3.0),
             pool.run(len, b"x" * 64_000_000),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import feedparser
@@ -12,6 +13,7 @@ import pytest
 
 from briefing.errors import FeedError
 from briefing.feeds import parse_feed
+from briefing.models import FeedUpdate
 from briefing.samples.shapes import k2_feed, wordpress_feed
 from conftest import FIXTURES, dedent, load_articles, needs_fixtures
 
@@ -19,8 +21,8 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 BASE = "https://www.example-publisher.org"
 
 
-def parse(body: bytes, **kw: object) -> object:
-    return parse_feed(body, url=f"{BASE}/feed", now=kw.pop("now", NOW), **kw)  # type: ignore[arg-type]
+def parse(body: bytes, **kw: Any) -> FeedUpdate:
+    return parse_feed(body, url=f"{BASE}/feed", now=kw.pop("now", NOW), **kw)
 
 
 def rss(items: str, head: str = "") -> bytes:

@@ -61,7 +61,7 @@ def fails(url: str, kind: str, **kw: Any) -> FetchError:
 
 
 def test_a1_server_that_never_answers_times_out(server: LoopbackServer) -> None:
-    url = server.route("/silent", lambda req: req.server.stopping.wait(30) and None)
+    url = server.route("/silent", faults.never_answers(30))
     started = time.monotonic()
     error = fails(url, "timeout", timeout=1.0)
     assert time.monotonic() - started < 2.5
@@ -413,8 +413,13 @@ def test_a24_concurrency_per_host_is_bounded(server: LoopbackServer) -> None:
 
 def test_a_busy_host_does_not_starve_the_others() -> None:
     with LoopbackServer("127.0.0.1") as busy, LoopbackServer("127.0.0.2") as idle:
+
+        def slow(req: Request) -> Reply:
+            time.sleep(0.5)
+            return Reply(200, {}, b"slow")
+
         for i in range(4):
-            busy.route(f"/s{i}", lambda req: time.sleep(0.5) or Reply(200, {}, b"slow"))
+            busy.route(f"/s{i}", slow)
         idle.route("/quick", Reply(200, {}, b"quick"))
 
         async def run() -> float:
@@ -432,8 +437,13 @@ def test_a_busy_host_does_not_starve_the_others() -> None:
 
 def test_host_delay_spaces_requests(server: LoopbackServer) -> None:
     starts: list[float] = []
+
+    def timed(req: Request) -> Reply:
+        starts.append(time.monotonic())
+        return Reply(200, {}, b"ok")
+
     for i in range(3):
-        server.route(f"/p{i}", lambda req: starts.append(time.monotonic()) or Reply(200, {}, b"ok"))
+        server.route(f"/p{i}", timed)
 
     async def run() -> None:
         async with client(per_host=2, host_delay=0.3) as c:

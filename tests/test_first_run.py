@@ -91,6 +91,6 @@ def test_corpus_add_never_writes_into_the_bundled_corpus(tmp_path: Path) -> None
     before = sorted(p.name for p in packaged_corpus().iterdir())
     done = run_cli(["corpus", "add", str(note)], cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.startswith(
-        "briefing: error: corpus.paths: not set in feeds.yaml, so the baseline is the bundled"
+        "briefing: error: corpus.paths: not set in feeds.yaml, so the baseline is the bundled seed corpus; set it"
     )
     assert sorted(p.name for p in packaged_corpus().iterdir()) == before

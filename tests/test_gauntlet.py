@@ -13,12 +13,13 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import faults
 from briefing.pipeline.running import run
-from briefing.samples.server import LoopbackServer, Reply
+from briefing.samples.server import Handler, LoopbackServer, Reply
 from briefing.samples.shapes import SampleArticle, wordpress_feed
 from briefing.samples.site import load_articles
 from conftest import FakeClock, make_sample_site, write_config
@@ -50,7 +51,7 @@ def test_every_fault_at_once_still_makes_the_brief(tmp_path: Path, clock: FakeCl
         good_feed = site.ac_feed
         ac_body = wordpress_feed(public.base, "AC", "/x", load_articles("ac")[:1], MONDAY_8, full_text=True)
         utf16 = ac_body.decode().replace('encoding="UTF-8"', 'encoding="utf-8"').encode("utf-16")
-        bad = {
+        bad: dict[str, Reply | Handler] = {
             "silent": faults.never_answers(),
             "drip": faults.drip(),
             "lying-length": faults.lying_length(),
@@ -70,7 +71,7 @@ def test_every_fault_at_once_still_makes_the_brief(tmp_path: Path, clock: FakeCl
                 [Reply(500), Reply(503, {"Retry-After": "60"}), Reply(200, {"Content-Type": RSS}, ac_body)]
             ),
         }
-        feeds = [
+        feeds: list[dict[str, Any]] = [
             {"name": "caci-analytical", "url": site.caci_feed},
             {"name": "ac-main", "url": good_feed, "exclude": ["/in-the-news/"]},
         ]
@@ -93,7 +94,7 @@ def test_every_fault_at_once_still_makes_the_brief(tmp_path: Path, clock: FakeCl
                 ),
             }
         )
-        page_faults = {
+        page_faults: dict[str, Reply | Handler] = {
             "/page-silent": faults.never_answers(),
             "/page-bomb": faults.gzip_bomb(content_type="text/html"),
             "/page-png": faults.wrong_type(b"\x89PNG\r\n\x1a\n" * 100, "image/png"),
@@ -130,7 +131,9 @@ def test_every_fault_at_once_still_makes_the_brief(tmp_path: Path, clock: FakeCl
 
         first = run(config, clock=clock)
         assert first.action == "written", first.detail
-        brief = json.loads((tmp_path / "reports" / "2026-W47" / "brief.json").read_text(encoding="utf-8"))
+        brief: dict[str, Any] = json.loads(
+            (tmp_path / "reports" / "2026-W47" / "brief.json").read_text(encoding="utf-8")
+        )
         health = {h["name"]: h for h in brief["health"]}
         assert set(health) == {f["name"] for f in feeds}
         shown = {name: (h["status"], h["last_error"] or h["note"]) for name, h in health.items()}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import faults
 from briefing.errors import ConfigError, RunLockedError
 from briefing.lock import RunLock
 from briefing.pipeline import check_feeds, fetch
@@ -100,7 +101,7 @@ def test_one_bad_feed_among_good_ones(tmp_path: Path, sample_site: SampleSite, c
     server.route(
         "/html", Reply(200, {"Content-Type": "text/html"}, b"<html><body><p>Home page</p></body></html>")
     )
-    server.route("/silent", lambda req: req.server.stopping.wait(30) and None)
+    server.route("/silent", faults.never_answers(30))
     feeds = [
         *site_feeds(sample_site),
         {"name": "broken", "url": server.url("/broken")},
@@ -523,9 +524,9 @@ def test_e10_the_fetch_deadline_ends_a_stuck_fetch_and_keeps_what_was_done(
 ) -> None:
     server = sample_site.server
     slow_page = load_articles("ac")[:1]
-    server.route("/stuck", lambda req: req.server.stopping.wait(120) and None)
+    server.route("/stuck", faults.never_answers(120))
     server.route("/slow-pages", Reply(200, {}, wordpress_feed(server.base, "S", "/s", slow_page, clock.now)))
-    server.route(slow_page[0].path, lambda req: req.server.stopping.wait(120) and None)
+    server.route(slow_page[0].path, faults.never_answers(120))
     feeds = [
         *site_feeds(sample_site),
         {"name": "stuck", "url": server.url("/stuck"), "timeout": 120},

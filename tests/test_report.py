@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -118,7 +118,7 @@ def test_the_pdf_reads_back(demo: Demo) -> None:
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert "SAMPLE DATA" in text and "Page 1 of" in text
     assert "Uzbekistan and Tajikistan signed an accord on November 17" in text
-    root = reader.trailer["/Root"]
+    root: Any = reader.trailer["/Root"]
     assert "/EmbeddedFiles" not in root.get("/Names", {}) and "/StructTreeRoot" in root  # tagged
     uris, internal = [], 0
     for page in reader.pages:
@@ -134,7 +134,7 @@ def test_the_pdf_reads_back(demo: Demo) -> None:
     fonts = {
         str(f.get_object()["/BaseFont"])
         for page in reader.pages
-        for f in (page["/Resources"].get("/Font") or {}).values()
+        for f in (cast(Any, page["/Resources"]).get("/Font") or {}).values()
     }
     assert fonts and all("+IBM-Plex-" in f for f in fonts), fonts  # only the bundled fonts, subset
 
@@ -221,12 +221,13 @@ def test_cli_report_formats_periods_and_errors(demo: Demo, tmp_path: Path) -> No
         (["--until", "2026-11-16"], "--until: give --since too"),
         (["--since", "2026-11-20", "--until", "2026-11-16"], "--until: '2026-11-16' is not after --since"),
         (["--since", "9999999d"], "--since: '9999999d' is outside the dates briefing can handle"),
+        (["--since", "2031-01-01"], "--since: '2031-01-01' is in the future"),
         (["--format", "docx"], "--format"),
         (["--period", "2031-W01"], "has not started yet"),
     ):
-        done = CliRunner().invoke(cli, ["--config", config, "report", "--output", str(out), *args])
-        assert done.exit_code == 2 and fragment in done.stderr, (args, done.stderr)
-        assert "Traceback" not in done.stderr and done.stdout == ""
+        refused = CliRunner().invoke(cli, ["--config", config, "report", "--output", str(out), *args])
+        assert refused.exit_code == 2 and fragment in refused.stderr, (args, refused.stderr)
+        assert "Traceback" not in refused.stderr and refused.stdout == ""
 
 
 def test_a_brief_of_a_week_in_progress_is_a_preview(demo: Demo, tmp_path: Path) -> None:

@@ -437,7 +437,8 @@ def test_a_server_size_limit_below_ours_sends_the_brief_without_the_pdf(
     assert result.action == "sent", result.detail
     message = handler.message()
     assert list(message.iter_attachments()) == []
-    assert "refused the message with the PDF as too large" in message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",))
+    assert plain is not None and "refused the message with the PDF as too large" in plain.get_content()
 
 
 @pytest.mark.parametrize(

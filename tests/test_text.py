@@ -56,7 +56,7 @@ def test_every_sentence_is_an_exact_slice_of_the_text(text: str) -> None:
 )
 def test_run_on_sentences_are_cut_into_exact_slices_that_lose_nothing(text: str) -> None:
     found = sentences(text)
-    covered = set()
+    covered: set[int] = set()
     for s in found:
         assert text[s.start : s.end] == s.text and len(s.text) <= MAX_SENTENCE
         covered.update(range(s.start, s.end))

@@ -686,7 +686,7 @@ def _yaml_problem(e: yaml.YAMLError) -> str:
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_YAML_VALUES = 1_000_000  # values after expanding aliases: far above any real configuration
 _LONGEST_PROBLEM = 400  # characters of one problem's message
-_LONG_QUOTE = re.compile(r"""('[^']{60})[^']{20,}(')""")
+_LONG_QUOTE = re.compile(r"""('[^']{60}|"[^"]{60})[^'"]{20,}(['"])""")
 
 
 class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]

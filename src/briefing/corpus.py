@@ -120,48 +120,61 @@ class CorpusReader:
         return FileText(path, text.replace("\r\n", "\n"))
 
     def _pdf(self, path: Path, data: bytes) -> FileText:
-        key = hashlib.sha256(data).hexdigest()
+        # The outcome depends on the file, the page limit and the reader's version; a timeout also on
+        # the deadline (a longer one may read it), a crash on nothing worth remembering.
+        from importlib.metadata import version
+
+        recipe = f"{CACHE_FORMAT}|{self.corpus.max_pdf_pages}|pypdf {version('pypdf')}|"
+        key = hashlib.sha256(recipe.encode() + data).hexdigest()
         remembered = self._remembered(key)
         if remembered is not None:
-            text, problem = remembered
-        else:
-            text, problem = self._pdf_in_worker(path)
-            self._remember(key, text, problem)
+            return FileText(path, remembered[0], remembered[1])
+        text, problem, status = self._pdf_in_worker(path)
+        if status != "crashed":
+            self._remember(key, text, problem, self.corpus.read_timeout if status == "timeout" else None)
         return FileText(path, text, problem)
 
-    def _pdf_in_worker(self, path: Path) -> tuple[str | None, str]:
+    def _pdf_in_worker(self, path: Path) -> tuple[str | None, str, str]:
+        """(text, problem, status) where status is "ok", or the worker's: timeout, memory, crashed, failed."""
         import asyncio
 
         if self._pool is None:
             self._pool = WorkerPool(1, self.corpus.read_timeout, PDF_MEMORY_MB)
         try:
-            return asyncio.run(self._pool.run(pdf_text, str(path), self.corpus.max_pdf_pages))
+            text, problem = asyncio.run(self._pool.run(pdf_text, str(path), self.corpus.max_pdf_pages))
+            return text, problem, "ok"
         except ExtractError as e:
-            return None, {
+            problem = {
                 "timeout": f"skipped: took longer than {self.corpus.read_timeout:g} s to read "
                 "(corpus.read_timeout); not read again until it changes",
                 "memory": f"skipped: needs more than {PDF_MEMORY_MB} MB to read",
             }.get(e.status, f"cannot read PDF: {e}")
+            return None, problem, e.status
 
     def _remembered(self, key: str) -> tuple[str | None, str] | None:
         if self.cache is None:
             return None
         try:
             data = json.loads((self.cache / f"{key}.json").read_text(encoding="utf-8"))
+            deadline = data.get("timeout")
+            if deadline is not None and self.corpus.read_timeout > float(deadline):
+                return None  # it ran out of time before; with more time it may be read
             return data["text"], data["problem"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def _remember(self, key: str, text: str | None, problem: str) -> None:
+    def _remember(self, key: str, text: str | None, problem: str, timeout: float | None) -> None:
         if self.cache is None:
             return
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.cache / f"{key}.json", json.dumps({"text": text, "problem": problem}))
+            outcome = {"text": text, "problem": problem, "timeout": timeout}
+            atomic_write_text(self.cache / f"{key}.json", json.dumps(outcome))
         except OSError as e:  # the cache is an optimisation: reading again next time is correct
             log.debug("cannot cache %s: %s", self.cache, e)
 
 
+CACHE_FORMAT = 1
 PDF_MEMORY_MB = 1024
 
 

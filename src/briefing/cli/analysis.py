@@ -188,13 +188,14 @@ def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | 
 
         config = ctx.config()
         if config.corpus.paths in ((), (packaged_corpus(),)):
-            raise ConfigError(
-                "corpus.paths",
-                [
-                    f"not set in {config.source}, so the baseline is the bundled seed corpus; set it to a "
-                    "folder of your own (e.g. [corpus], after copying the seed files there) to add documents"
-                ],
+            where = config.source.name
+            why = (
+                f"empty in {where}"
+                if not config.corpus.paths
+                else f"not set in {where}, so the baseline is the bundled seed corpus"
             )
+            advice = "set it to a folder of your own (e.g. [corpus], with the seed files) to add documents"
+            raise ConfigError("corpus.paths", [f"{why}; {advice}"])
         folder = next((p for p in config.corpus.paths if p.is_dir() or not p.suffix), config.corpus.paths[0])
         rules = SplitRules.of(config.corpus)
         for path in paths:  # read first: a file we cannot read is refused before anything is copied

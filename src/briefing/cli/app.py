@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -176,9 +176,10 @@ def window(
 ) -> tuple[datetime | None, datetime | None]:
     """--since/--until by the one date grammar of every command (`period.parse_window`): a date or week
     is the whole day or week (--until includes it), a span counts back from now."""
+    from briefing.clock import utc_now
     from briefing.period import parse_window
 
-    return parse_window(since, until, now=now or datetime.now(UTC), timezone=timezone)
+    return parse_window(since, until, now=now or utc_now(), timezone=timezone)
 
 
 def nothing_in_window(
@@ -202,7 +203,7 @@ def nothing_in_window(
 
 def warn_without_contact(config: Config) -> None:
     """One warning line on stderr when publishers would have no way to reach the operator."""
-    if not config.settings.contact.strip():
+    if not (config.settings.contact or "").strip():
         click.echo(
             f"briefing: warning: settings.contact is empty in {config.source}: set a URL or e-mail address "
             "where publishers can reach you (it is sent in the User-Agent)",

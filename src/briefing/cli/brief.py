@@ -144,6 +144,9 @@ def choose_period(period: str | None, since: str | None, until: str | None, time
     if since or until:
         if not since:
             raise ConfigError("--until", ["give --since too: the first day of the period"])
+        start, _ = window(since, None, timezone, now)
+        if start is not None and start > now:
+            raise ConfigError("--since", [f"{since!r} is in the future; a brief covers days that have begun"])
         start, end = window(since, until or "0h", timezone, now)  # default: up to now, today included
         assert start is not None and end is not None
         return window_period(start, end, timezone)

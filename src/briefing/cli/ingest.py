@@ -273,7 +273,8 @@ def _brief_line(d: Any) -> str:
         if d.last_error:
             line += f", {plural(d.attempts, 'attempt', 'attempts')}, last error: {d.last_error}"
         if d.sent_at:
-            line += f"; an earlier sending went out {d.sent_at:%Y-%m-%d %H:%M} UTC as {d.first_message_id}"
+            first = f" (first sent as {d.first_message_id})" if d.first_message_id else ""
+            line += f"; it last went out {d.sent_at:%Y-%m-%d %H:%M} UTC{first}"
     pdf = next((f for f in d.files if f.endswith(".pdf")), d.files[0] if d.files else "")
     return line + (f" ({pdf})" if pdf else "")
 

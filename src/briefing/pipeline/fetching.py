@@ -17,7 +17,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from briefing.clock import Clock, utc_now
 from briefing.config import Config
@@ -47,6 +46,7 @@ from briefing.policy import (
 )
 from briefing.store import NewEntry, PendingArticle, Store
 from briefing.testing_hooks import crash_point
+from briefing.urls import host_of
 from briefing.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -262,7 +262,7 @@ class _FetchRun:
                 last_modified=state.last_modified if same_url and state else None,
             )
         except FetchError as e:
-            return self._failed(source, e.kind, e.message, e.retry_after, e.status)
+            return self._failed(source, e.kind, e.message, e.retry_after, e.status, answered=e.url)
         except (FeedError, ExtractError) as e:
             return self._failed(source, "parse", str(e), None, 200)
         if update is None:
@@ -315,13 +315,16 @@ class _FetchRun:
         message: str,
         retry_after: datetime | None,
         http_status: int | None,
+        answered: str = "",
     ) -> FeedResult:
+        """Record a failed fetch; `answered` is the URL that answered (after redirects), whose host a
+        rate limit holds."""
         state = self.store.feed_state(source.name)
         errors = state.consecutive_errors if state else 0
         max_backoff = timedelta(hours=self.config.settings.max_backoff_hours)
         status, next_attempt = after_error(errors, kind, retry_after, self.clock(), max_backoff)
         if status == "rate_limited" and next_attempt is not None:
-            self._remember_host_wait(source.url, next_attempt)
+            self._remember_host_wait(answered or source.url, next_attempt)
         self.store.record_feed_error(
             source.name, message, self.clock(), status=status, next_attempt=next_attempt
         )
@@ -332,7 +335,7 @@ class _FetchRun:
     def _host_wait(self, url: str) -> str:
         """Why `url`'s host must not be asked now ("" when it may): it asked us to wait, in this run or
         an earlier one. The stored wait is read bounded (a week at most)."""
-        host = urlsplit(url).hostname or ""
+        host = host_of(url)
         until = self.store.host_wait(host, self.clock()) if host else None
         if until is None:
             return ""
@@ -342,7 +345,7 @@ class _FetchRun:
         return f"rate limited: {host} asked to wait until {held:%Y-%m-%d %H:%M} UTC"
 
     def _remember_host_wait(self, url: str, until: datetime) -> None:
-        host = urlsplit(url).hostname
+        host = host_of(url)
         if host:
             self.store.record_host_wait(host, until)
 
@@ -397,7 +400,8 @@ class _FetchRun:
             _require_html(got)
         except FetchError as e:
             if e.kind == "rate_limited" and e.retry_after is not None:
-                self._remember_host_wait(p.url, bounded(e.retry_after, self.clock(), MAX_RATE_LIMIT))
+                answered = e.url or p.url  # the host that asked, after any redirect
+                self._remember_host_wait(answered, bounded(e.retry_after, self.clock(), MAX_RATE_LIMIT))
             final = page_error_is_final(e.kind, e.status, p.attempts, settings.page_attempts)
             status = "blocked" if e.kind == "blocked" else "fetch_error"
             detail = e.message if final else f"{e.message}; will retry next run"

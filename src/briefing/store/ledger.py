@@ -36,7 +36,7 @@ class LedgerQueries(StoreBase):
     def last_delivered(self) -> str | None:
         """The newest period whose brief reached its readers (sent, or written when there is no e-mail)."""
         row = self.conn.execute(
-            "SELECT max(period) FROM deliveries WHERE status IN ('sent', 'written')"
+            "SELECT max(period) FROM deliveries WHERE status IN ('sent', 'written') OR sent_at IS NOT NULL"
         ).fetchone()
         return str(row[0]) if row and row[0] else None
 

@@ -144,6 +144,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))))",
             # The Message-ID a period's brief was first sent with: a deliberate resend refers to it.
             "ALTER TABLE deliveries ADD COLUMN first_message_id TEXT",
+            "UPDATE deliveries SET first_message_id = message_id WHERE status = 'sent'",
             # A host that asked us to wait (429/503 with Retry-After): its feeds and pages wait too,
             # across runs.
             "CREATE TABLE host_waits (host TEXT PRIMARY KEY, until TEXT NOT NULL)",
