@@ -230,3 +230,34 @@ def test_the_yaml_parser_is_libyaml_when_pyyaml_has_it() -> None:
     from briefing.config import _UniqueKeyLoader
 
     assert issubclass(_UniqueKeyLoader, yaml.CSafeLoader) == bool(yaml.__with_libyaml__)
+
+
+def test_every_default_is_declared_once_in_the_settings_table() -> None:
+    import dataclasses
+
+    from briefing.analysis.params import Params
+    from briefing.config import SETTINGS, CorpusSettings, EmailSettings, ReportSettings, ScheduleSettings
+    from briefing.models import FeedSource, WatchTopic
+
+    classes: dict[str, type] = {
+        "report.": ReportSettings,
+        "schedule.": ScheduleSettings,
+        "delivery.email.": EmailSettings,
+        "corpus.": CorpusSettings,
+        "analysis.": Params,
+        "feeds[].": FeedSource,
+        "topics[].": WatchTopic,
+    }
+    differ = []
+    for spec in SETTINGS:
+        prefix = next((p for p in classes if spec.key.startswith(p)), None)
+        if prefix is None or spec.required:
+            continue
+        fields = {f.name: f for f in dataclasses.fields(classes[prefix])}
+        field = fields.get(spec.key.removeprefix(prefix))
+        if field is None or field.default is dataclasses.MISSING:
+            continue
+        declared = tuple(spec.default) if isinstance(spec.default, list) else spec.default
+        if field.default != declared and not (spec.default is None and "override" in spec.help):
+            differ.append(f"{spec.key}: table {declared!r}, {classes[prefix].__name__} {field.default!r}")
+    assert differ == []

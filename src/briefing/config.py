@@ -455,6 +455,14 @@ SETTINGS: tuple[Setting, ...] = (
 _SECTIONS = ("settings", "report", "schedule", "delivery", "corpus", "analysis", "topics", "feeds")
 
 
+def _default(key: str) -> Any:
+    """The default of setting `key` as the SETTINGS table declares it (lists as tuples): the one place a
+    default is written; the dataclasses below take theirs from here."""
+    spec = next(s for s in SETTINGS if s.key == key)
+    return tuple(spec.default) if isinstance(spec.default, list) else spec.default
+
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -493,35 +501,35 @@ class Settings:
 
 @dataclass(frozen=True)
 class ReportSettings:
-    title: str = "Weekly brief"
-    render_timeout: float = 120.0
-    render_memory_mb: int = 2048
-    paper: str = "A4"
-    key_items: int = 8
-    max_entries: int = 60
+    title: str = _default("report.title")
+    render_timeout: float = _default("report.render_timeout")
+    render_memory_mb: int = _default("report.render_memory_mb")
+    paper: str = _default("report.paper")
+    key_items: int = _default("report.key_items")
+    max_entries: int = _default("report.max_entries")
 
 
 @dataclass(frozen=True)
 class ScheduleSettings:
-    brief: str = "mon 07:00"
-    fetch_every: float = 6.0
-    misfire_grace_hours: float = 12.0
+    brief: str = _default("schedule.brief")
+    fetch_every: float = _default("schedule.fetch_every")
+    misfire_grace_hours: float = _default("schedule.misfire_grace_hours")
 
 
 @dataclass(frozen=True)
 class EmailSettings:
     """SMTP delivery; `host` None means no e-mail. Credentials are read from the environment at send time."""
 
-    host: str | None = None
-    port: int | None = None
-    security: str = "starttls"
-    sender: str | None = None
-    recipients: tuple[str, ...] = ()
-    username_env: str | None = None
-    password_env: str | None = None
-    timeout: float = 60.0
-    max_attachment_mb: float = 10.0
-    attachment_fallback: bool = True
+    host: str | None = _default("delivery.email.host")
+    port: int | None = _default("delivery.email.port")
+    security: str = _default("delivery.email.security")
+    sender: str | None = _default("delivery.email.sender")
+    recipients: tuple[str, ...] = _default("delivery.email.recipients")
+    username_env: str | None = _default("delivery.email.username_env")
+    password_env: str | None = _default("delivery.email.password_env")
+    timeout: float = _default("delivery.email.timeout")
+    max_attachment_mb: float = _default("delivery.email.max_attachment_mb")
+    attachment_fallback: bool = _default("delivery.email.attachment_fallback")
 
     @property
     def enabled(self) -> bool:
@@ -535,15 +543,15 @@ class EmailSettings:
 @dataclass(frozen=True)
 class CorpusSettings:
     paths: tuple[Path, ...]
-    split_after: tuple[str, ...] = ()
-    drop_after: tuple[str, ...] = ()
-    drop_lines: tuple[str, ...] = ()
-    drop_text: tuple[str, ...] = ()
-    min_words: int = 25
-    max_file_mb: float = 50.0
-    max_pdf_pages: int = 2000
-    read_timeout: float = 60.0
-    include_briefed: bool = True
+    split_after: tuple[str, ...] = _default("corpus.split_after")
+    drop_after: tuple[str, ...] = _default("corpus.drop_after")
+    drop_lines: tuple[str, ...] = _default("corpus.drop_lines")
+    drop_text: tuple[str, ...] = _default("corpus.drop_text")
+    min_words: int = _default("corpus.min_words")
+    max_file_mb: float = _default("corpus.max_file_mb")
+    max_pdf_pages: int = _default("corpus.max_pdf_pages")
+    read_timeout: float = _default("corpus.read_timeout")
+    include_briefed: bool = _default("corpus.include_briefed")
 
 
 @dataclass(frozen=True)
