@@ -462,7 +462,6 @@ def _default(key: str) -> Any:
     return tuple(spec.default) if isinstance(spec.default, list) else spec.default
 
 
-
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
