@@ -67,3 +67,15 @@ def test_a_report_names_each_step_as_it_starts(
     said: list[str] = []
     report(config, iso_week(2026, 47, "UTC"), formats=("html", "json"), clock=clock, step=said.append)
     assert said == ["analysing 2026-W47", "rendering the HTML", "writing the files"]
+
+
+def test_debug_shows_the_cause_of_an_error(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds: [\n", encoding="utf-8")
+    plain = run_cli(["--config", str(path), "config", "check"])
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    debug = run_cli(["--debug", "--config", str(path), "config", "check"])
+    assert debug.returncode == 2 and "The above exception was the direct cause" in debug.stderr
+    assert "yaml" in debug.stderr and "ParserError" in debug.stderr

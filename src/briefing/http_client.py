@@ -313,21 +313,21 @@ class HttpClient:
             request = self._client.build_request("GET", url, headers=headers)
             response = await self._client.send(request, stream=True)
         except BlockedAddressError as e:
-            raise FetchError(url, "blocked", str(e)) from None
+            raise FetchError(url, "blocked", str(e)) from e
         except httpx.TimeoutException:
             raise FetchError(url, "timeout", "timed out") from None
         except httpx.ConnectError as e:
-            raise FetchError(url, *_connect_problem(e)) from None
+            raise FetchError(url, *_connect_problem(e)) from e
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
-            raise FetchError(url, "blocked", f"refusing unusable URL or redirect target: {e}") from None
+            raise FetchError(url, "blocked", f"refusing unusable URL or redirect target: {e}") from e
         except httpx.TransportError as e:
-            raise FetchError(url, "connection", f"connection failed: {e or type(e).__name__}") from None
+            raise FetchError(url, "connection", f"connection failed: {e or type(e).__name__}") from e
         try:
             yield response
         except httpx.TimeoutException:
             raise FetchError(url, "timeout", "timed out while reading") from None
         except httpx.TransportError as e:
-            raise FetchError(url, "connection", f"connection broken: {e or type(e).__name__}") from None
+            raise FetchError(url, "connection", f"connection broken: {e or type(e).__name__}") from e
         finally:
             await response.aclose()
 
@@ -425,7 +425,7 @@ class _Inflater:
                     self.z = zlib.decompressobj(-15)
                     self.started = True
                     continue
-                raise FetchError(url, "decode", f"broken {self.coding} compression: {e}") from None
+                raise FetchError(url, "decode", f"broken {self.coding} compression: {e}") from e
             self.started = True
             out += piece
             data = self.z.unconsumed_tail

@@ -42,9 +42,9 @@ class RunLock:
                 raise StorageError(
                     f"data folder {self.path.parent} is not writable ({e.strerror}); fix its permissions"
                     " or set settings.data_dir"
-                ) from None
+                ) from e
             problem = f"cannot open lock file {self.path}: {e.strerror or e}; check its permissions"
-            raise StorageError(problem) from None
+            raise StorageError(problem) from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -28,7 +28,7 @@ def read_opml(data: bytes, source: str) -> list[OpmlFeed]:
     try:
         root = ET.fromstring(data)  # noqa: S314 - expat refuses entity expansion bombs
     except ET.ParseError as e:
-        raise ConfigError(source, [f"not a valid OPML file: {e}"]) from None
+        raise ConfigError(source, [f"not a valid OPML file: {e}"]) from e
     if root.tag.lower() != "opml" or root.find("body") is None:
         raise ConfigError(source, ["not an OPML file (no <opml><body>)"])
     body = root.find("body")

@@ -119,7 +119,7 @@ def render_template(name: str, templates_dir: Path | None = None, **context: Any
         raise RenderError(
             f"template {where}{line}: {e.message or type(e).__name__}; compare it with the packaged "
             f"{packaged_templates() / name} (see CHANGELOG)"
-        ) from None
+        ) from e
 
 
 def _template_file(name: str, templates_dir: Path | None) -> Path:
@@ -234,6 +234,6 @@ def render_pdf(html: str, paper: str, *, timeout: float, memory_mb: int) -> byte
     try:
         return asyncio.run(pool.run(pdf_bytes, html, paper))
     except ExtractError as e:
-        raise RenderError(f"PDF rendering failed: {e}") from None
+        raise RenderError(f"PDF rendering failed: {e}") from e
     finally:
         pool.close()

@@ -50,7 +50,7 @@ def _guarded(fn: Callable[..., T], *args: Any) -> T:
         raise ExtractError("failed", "input nested too deeply") from None
     except Exception as e:
         detail = f"{type(e).__name__}: {e}"[:300]
-        raise ExtractError("failed", f"{getattr(fn, '__name__', 'task')} failed: {detail}") from None
+        raise ExtractError("failed", f"{getattr(fn, '__name__', 'task')} failed: {detail}") from e
 
 
 class WorkerPool:
@@ -121,7 +121,7 @@ class WorkerPool:
         except FutureTimeout:
             raise ExtractError("timeout", f"worker stopped after {self.timeout:g} s") from None
         except pebble.ProcessExpired as e:
-            raise ExtractError("crashed", f"worker process died (exit status {e.exitcode})") from None
+            raise ExtractError("crashed", f"worker process died (exit status {e.exitcode})") from e
         except RuntimeError:
             # BrokenProcessPool: the same death with no other task running makes pebble give up on
             # the whole pool. Only this task was in it (see run); the next gets a new pool.

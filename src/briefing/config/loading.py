@@ -56,7 +56,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         hint = "" if path else f"; pass --config FILE or set {CONFIG_ENV}"
         raise ConfigError(str(config_path), [f"file not found{hint}"]) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(str(config_path), [f"cannot read the file: {e}"]) from None
+        raise ConfigError(str(config_path), [f"cannot read the file: {e}"]) from e
     return parse_config(text, config_path, env)
 
 
@@ -66,7 +66,7 @@ def parse_config(text: str, source: Path, env: Mapping[str, str] | None = None) 
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
-        raise ConfigError(str(source), [f"not valid YAML: {_yaml_problem(e)}"]) from None
+        raise ConfigError(str(source), [f"not valid YAML: {_yaml_problem(e)}"]) from e
     if _expanded_size(raw, MAX_YAML_VALUES) > MAX_YAML_VALUES:
         too_many = f"not accepted: its aliases (*name) expand to more than {MAX_YAML_VALUES:,} values"
         raise ConfigError(str(source), [too_many])
@@ -504,7 +504,7 @@ def _as_schedule(_: _Checker, raw: Any, __: bool) -> str:
     try:
         parse_schedule(raw)
     except ValueError as e:
-        raise _Invalid(str(e)) from None
+        raise _Invalid(str(e)) from e
     return raw.strip()
 
 
@@ -522,7 +522,7 @@ def _as_address(_: _Checker, raw: Any, __: bool) -> str:
     try:
         Address(display_name=name, addr_spec=address)
     except (ValueError, IndexError) as e:
-        raise _Invalid(f"{raw!r} is not a valid e-mail address: {e}") from None
+        raise _Invalid(f"{raw!r} is not a valid e-mail address: {e}") from e
     return raw.strip()
 
 
@@ -536,7 +536,7 @@ def _as_patterns(c: _Checker, raw: Any, from_env: bool) -> list[str]:
         try:
             re.compile(p)
         except re.error as e:
-            raise _Invalid(f"{p!r} is not a valid regular expression: {e}") from None
+            raise _Invalid(f"{p!r} is not a valid regular expression: {e}") from e
     return patterns
 
 

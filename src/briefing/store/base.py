@@ -59,20 +59,20 @@ class StoreBase:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StorageError(f"cannot create data folder {folder}: {e.strerror or e}") from None
+            raise StorageError(f"cannot create data folder {folder}: {e.strerror or e}") from e
         _check_writable(path)
         try:
             conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as e:
-            raise StorageError(f"cannot open database {path}: {e}") from None
+            raise StorageError(f"cannot open database {path}: {e}") from e
         store = cls(conn, path)
         try:
             store._setup()
         except sqlite3.DatabaseError as e:
             conn.close()
             if _is_disk_error(e):
-                raise _cannot_write(path, e) from None
-            raise StorageError(f"{path} is not a usable SQLite database ({e}); move it aside") from None
+                raise _cannot_write(path, e) from e
+            raise StorageError(f"{path} is not a usable SQLite database ({e}); move it aside") from e
         except StorageError:
             conn.close()
             raise
@@ -127,14 +127,14 @@ class StoreBase:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
             if _is_disk_error(e):
-                raise _cannot_write(self.path, e) from None
-            raise StorageError(f"{self.path}: {e} (another process is writing; try again)") from None
+                raise _cannot_write(self.path, e) from e
+            raise StorageError(f"{self.path}: {e} (another process is writing; try again)") from e
         try:
             yield self.conn
         except sqlite3.Error as e:
             self._rollback()
             if _is_disk_error(e):
-                raise _cannot_write(self.path, e) from None  # the store's problem, not one feed's
+                raise _cannot_write(self.path, e) from e  # the store's problem, not one feed's
             raise
         except BaseException:
             self._rollback()
@@ -144,8 +144,8 @@ class StoreBase:
         except sqlite3.OperationalError as e:
             self._rollback()
             if _is_disk_error(e):
-                raise _cannot_write(self.path, e) from None
-            raise StorageError(f"{self.path}: commit failed: {e}") from None
+                raise _cannot_write(self.path, e) from e
+            raise StorageError(f"{self.path}: commit failed: {e}") from e
 
     def _rollback(self) -> None:
         # After a disk error SQLite may have rolled back already, and ROLLBACK itself can fail on a bad
