@@ -9,13 +9,12 @@ import click
 
 from briefing.cli.app import (
     WHEN_HELP,
-    _context,
-    _errors,
+    Context,
     _print_json,
     cli,
-    common,
     nothing_in_window,
     window,
+    with_context,
 )
 from briefing.errors import ConfigError
 from briefing.wording import plural
@@ -34,14 +33,13 @@ if TYPE_CHECKING:
 @click.option("--until", metavar="WHEN", help="Published up to then, a date or week included (default: now).")
 @click.option("--all-sentences", is_flag=True, help="Also give every sentence with its novelty score.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common
+@with_context
 def analyze(
+    ctx: Context,
     since: str,
     until: str | None,
     all_sentences: bool,
     as_json: bool,
-    config_path: Path | None,
-    debug: bool | None,
 ) -> None:
     """Say what is new in the stored articles, compared with the baseline.
 
@@ -51,59 +49,55 @@ def analyze(
     \b
     Example:  briefing analyze --since 2026-11-16 --json
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.pipeline import analyze as run_analysis
-        from briefing.serialize import finding_to_dict
+    from briefing.pipeline import analyze as run_analysis
+    from briefing.serialize import finding_to_dict
 
-        config = ctx.config()
-        since_at, until_at = window(since, until, config.settings.timezone)
-        assert since_at is not None
-        report = run_analysis(config, since=since_at, until=until_at, all_sentences=all_sentences)
-        if as_json:
-            _print_json(
-                {
-                    "since": report.since.isoformat(),
-                    "until": report.until.isoformat(),
-                    "baseline": {
-                        "key": report.baseline_key,
-                        "corpus_documents": report.corpus_docs,
-                        "briefed_articles": report.briefed_docs,
-                    },
-                    "findings": [finding_to_dict(f) for f in report.findings],
-                }
-            )
-            return
-        if not report.findings:
-            from briefing.store import Store
-
-            with Store.open(config.settings.database) as store:
-                span = store.published_span()
-            click.echo(nothing_in_window("articles to analyse", report.since, report.until, span))
-            return
-        for f in report.findings:
-            article = report.articles[f.article_id]
-            click.echo(
-                f"{f.kind.upper():<12} {f.score:.2f}  {f.title}  [{article.publisher or article.feed}]"
-            )
-            if f.duplicate_of:
-                click.echo(f"             same story as article {f.duplicate_of}")
-            for q in f.new_sentences[:3]:
-                click.echo(f"             + “{q.text}”")
-            if f.new_names:
-                click.echo("             new names: " + ", ".join(n.name for n in f.new_names))
-            if f.nearest and f.kind in ("development", "repeat"):
-                near = f.nearest[0]
-                click.echo(f"             builds on: {near.title} ({near.similarity:.2f})")
-        counts = {
-            k: sum(1 for f in report.findings if f.kind == k)
-            for k in ("new", "development", "repeat", "duplicate")
-        }
-        click.echo(
-            f"{plural(len(report.findings), 'article', 'articles')}: "
-            + ", ".join(f"{n} {k}" for k, n in counts.items())
-            + f"; baseline {report.corpus_docs} corpus documents and {report.briefed_docs} briefed articles"
+    config = ctx.config()
+    since_at, until_at = window(since, until, config.settings.timezone)
+    assert since_at is not None
+    report = run_analysis(config, since=since_at, until=until_at, all_sentences=all_sentences)
+    if as_json:
+        _print_json(
+            {
+                "since": report.since.isoformat(),
+                "until": report.until.isoformat(),
+                "baseline": {
+                    "key": report.baseline_key,
+                    "corpus_documents": report.corpus_docs,
+                    "briefed_articles": report.briefed_docs,
+                },
+                "findings": [finding_to_dict(f) for f in report.findings],
+            }
         )
+        return
+    if not report.findings:
+        from briefing.store import Store
+
+        with Store.open(config.settings.database) as store:
+            span = store.published_span()
+        click.echo(nothing_in_window("articles to analyse", report.since, report.until, span))
+        return
+    for f in report.findings:
+        article = report.articles[f.article_id]
+        click.echo(f"{f.kind.upper():<12} {f.score:.2f}  {f.title}  [{article.publisher or article.feed}]")
+        if f.duplicate_of:
+            click.echo(f"             same story as article {f.duplicate_of}")
+        for q in f.new_sentences[:3]:
+            click.echo(f"             + “{q.text}”")
+        if f.new_names:
+            click.echo("             new names: " + ", ".join(n.name for n in f.new_names))
+        if f.nearest and f.kind in ("development", "repeat"):
+            near = f.nearest[0]
+            click.echo(f"             builds on: {near.title} ({near.similarity:.2f})")
+    counts = {
+        k: sum(1 for f in report.findings if f.kind == k)
+        for k in ("new", "development", "repeat", "duplicate")
+    }
+    click.echo(
+        f"{plural(len(report.findings), 'article', 'articles')}: "
+        + ", ".join(f"{n} {k}" for k, n in counts.items())
+        + f"; baseline {report.corpus_docs} corpus documents and {report.briefed_docs} briefed articles"
+    )
 
 
 @cli.group()
@@ -113,99 +107,90 @@ def corpus() -> None:
 
 @corpus.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common
-def corpus_list(as_json: bool, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def corpus_list(ctx: Context, as_json: bool) -> None:
     """List the baseline documents (id, title, author, date, words, source file)."""
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.corpus import load_corpus
-        from briefing.pipeline.analysing import corpus_cache
+    from briefing.corpus import load_corpus
+    from briefing.pipeline.analysing import corpus_cache
 
-        config = ctx.config()
-        docs = load_corpus(config.corpus, cache=corpus_cache(config))
-        if as_json:
-            _print_json(
-                {
-                    "documents": [
-                        {
-                            "id": d.id,
-                            "title": d.title,
-                            "authors": list(d.authors),
-                            "date": d.date.date().isoformat() if d.date else None,
-                            "words": d.words,
-                            "source": d.source,
-                        }
-                        for d in docs
-                    ]
-                }
-            )
-            return
-        for d in docs:
-            date = f"{d.date:%Y-%m-%d}" if d.date else "undated   "
-            authors = ", ".join(d.authors) or "-"
-            click.echo(f"{d.id:<34} {date}  {d.words:>5}w  {d.title or '(untitled)'}  [{authors}]")
-        click.echo(
-            f"{plural(len(docs), 'document', 'documents')} in "
-            + ", ".join(str(p) for p in config.corpus.paths)
+    config = ctx.config()
+    docs = load_corpus(config.corpus, cache=corpus_cache(config))
+    if as_json:
+        _print_json(
+            {
+                "documents": [
+                    {
+                        "id": d.id,
+                        "title": d.title,
+                        "authors": list(d.authors),
+                        "date": d.date.date().isoformat() if d.date else None,
+                        "words": d.words,
+                        "source": d.source,
+                    }
+                    for d in docs
+                ]
+            }
         )
+        return
+    for d in docs:
+        date = f"{d.date:%Y-%m-%d}" if d.date else "undated   "
+        authors = ", ".join(d.authors) or "-"
+        click.echo(f"{d.id:<34} {date}  {d.words:>5}w  {d.title or '(untitled)'}  [{authors}]")
+    click.echo(
+        f"{plural(len(docs), 'document', 'documents')} in " + ", ".join(str(p) for p in config.corpus.paths)
+    )
 
 
 @corpus.command("show")
 @click.argument("doc_id")
-@common
-def corpus_show(doc_id: str, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def corpus_show(ctx: Context, doc_id: str) -> None:
     """Print one baseline document as the analysis reads it."""
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.corpus import load_corpus
-        from briefing.pipeline.analysing import corpus_cache
+    from briefing.corpus import load_corpus
+    from briefing.pipeline.analysing import corpus_cache
 
-        config = ctx.config()
-        docs = {d.id: d for d in load_corpus(config.corpus, cache=corpus_cache(config))}
-        if doc_id not in docs:
-            raise ConfigError("corpus", [f"no document {doc_id!r}; see `briefing corpus list`"])
-        d = docs[doc_id]
-        click.echo(
-            f"id:      {d.id}\ntitle:   {d.title or '(untitled)'}\nauthors: {', '.join(d.authors) or '-'}"
-        )
-        click.echo(f"date:    {d.date:%Y-%m-%d}" if d.date else "date:    (none)")
-        click.echo(f"source:  {d.source}\nwords:   {d.words}\n")
-        click.echo(d.text)
+    config = ctx.config()
+    docs = {d.id: d for d in load_corpus(config.corpus, cache=corpus_cache(config))}
+    if doc_id not in docs:
+        raise ConfigError("corpus", [f"no document {doc_id!r}; see `briefing corpus list`"])
+    d = docs[doc_id]
+    click.echo(f"id:      {d.id}\ntitle:   {d.title or '(untitled)'}\nauthors: {', '.join(d.authors) or '-'}")
+    click.echo(f"date:    {d.date:%Y-%m-%d}" if d.date else "date:    (none)")
+    click.echo(f"source:  {d.source}\nwords:   {d.words}\n")
+    click.echo(d.text)
 
 
 @corpus.command("add")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@common
-def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def corpus_add(ctx: Context, paths: tuple[Path, ...]) -> None:
     """Copy documents (text, Markdown, HTML, PDF) into the corpus folder and list what they add.
 
     \b
     Example:  briefing corpus add ~/reading/caucasus-report.pdf
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.corpus import SplitRules, add_files, packaged_corpus, read_text, split_document
+    from briefing.corpus import SplitRules, add_files, packaged_corpus, read_text, split_document
 
-        config = ctx.config()
-        if config.corpus.paths in ((), (packaged_corpus(),)):
-            where = config.source.name
-            why = (
-                f"empty in {where}"
-                if not config.corpus.paths
-                else f"not set in {where}, so the baseline is the bundled seed corpus"
-            )
-            advice = "set it to a folder of your own (e.g. [corpus], with the seed files) to add documents"
-            raise ConfigError("corpus.paths", [f"{why}; {advice}"])
-        folder = next((p for p in config.corpus.paths if p.is_dir() or not p.suffix), config.corpus.paths[0])
-        rules = SplitRules.of(config.corpus)
-        for path in paths:  # read first: a file we cannot read is refused before anything is copied
-            read_text(path, config.corpus)
-        written = add_files(list(paths), folder)
-        for target in written:
-            docs = split_document(read_text(target, config.corpus), target.name, rules)
-            click.echo(f"added {target} ({plural(len(docs), 'document', 'documents')})")
-        if not written:
-            click.echo("Nothing new: these files are already in the corpus.")
+    config = ctx.config()
+    if config.corpus.paths in ((), (packaged_corpus(),)):
+        where = config.source.name
+        why = (
+            f"empty in {where}"
+            if not config.corpus.paths
+            else f"not set in {where}, so the baseline is the bundled seed corpus"
+        )
+        advice = "set it to a folder of your own (e.g. [corpus], with the seed files) to add documents"
+        raise ConfigError("corpus.paths", [f"{why}; {advice}"])
+    folder = next((p for p in config.corpus.paths if p.is_dir() or not p.suffix), config.corpus.paths[0])
+    rules = SplitRules.of(config.corpus)
+    for path in paths:  # read first: a file we cannot read is refused before anything is copied
+        read_text(path, config.corpus)
+    written = add_files(list(paths), folder)
+    for target in written:
+        docs = split_document(read_text(target, config.corpus), target.name, rules)
+        click.echo(f"added {target} ({plural(len(docs), 'document', 'documents')})")
+    if not written:
+        click.echo("Nothing new: these files are already in the corpus.")
 
 
 @cli.command("eval")
@@ -234,16 +219,15 @@ def corpus_add(paths: tuple[Path, ...], config_path: Path | None, debug: bool | 
 )
 @click.option("--examples", type=int, default=0, help="Real-world set: list up to N examples of each error.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common
+@with_context
 def eval_command(
+    ctx: Context,
     dataset: str,
     split: str,
     data: Path | None,
     fold: str,
     examples: int,
     as_json: bool,
-    config_path: Path | None,
-    debug: bool | None,
 ) -> None:
     """Measure the analysis on labelled data: real articles against the seed corpus (realworld), and
     the public benchmarks (ECB+, MStream, TAP-DLND) beside reference numbers.
@@ -252,45 +236,39 @@ def eval_command(
     Examples:  briefing eval --dataset realworld --examples 3
                briefing eval --dataset ecbplus --split test
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.evaluation import runner
+    from briefing.evaluation import runner
 
-        root = data or _default_data()
-        rows = []
-        wanted: tuple[str, ...] = (
-            ("realworld", "ecbplus", "mstream", "dlnd") if dataset == "all" else (dataset,)
-        )
-        folders = {
-            "realworld": "realworld-dev",
-            "ecbplus": "ecbplus",
-            "mstream": "mstream-news",
-            "dlnd": "tap-dlnd-sports-slice",
-        }
-        if "realworld" in wanted:
-            folder = root / folders["realworld"]
-            if not (folder / "articles.json").is_file():
-                raise ConfigError(
-                    str(folder / "articles.json"), ["realworld data not found; pass --data DIR"]
-                )
-            _realworld(folder / "articles.json", fold, examples, as_json and dataset == "realworld", ctx)
-            wanted = tuple(w for w in wanted if w != "realworld")
-            if not wanted:
-                return
-        for name in wanted:
-            folder = root / folders[name]
-            if not folder.is_dir():
-                raise ConfigError(str(folder), [f"{name} data not found; pass --data DIR"])
-            if name == "ecbplus":
-                rows += runner.evaluate_ecbplus(folder, split)
-            elif name == "mstream":
-                rows += runner.evaluate_mstream(folder)
-            else:
-                rows += runner.evaluate_dlnd(folder)
-        if as_json:
-            _print_json({"rows": runner.as_dicts(rows)})
+    root = data or _default_data()
+    rows = []
+    wanted: tuple[str, ...] = ("realworld", "ecbplus", "mstream", "dlnd") if dataset == "all" else (dataset,)
+    folders = {
+        "realworld": "realworld-dev",
+        "ecbplus": "ecbplus",
+        "mstream": "mstream-news",
+        "dlnd": "tap-dlnd-sports-slice",
+    }
+    if "realworld" in wanted:
+        folder = root / folders["realworld"]
+        if not (folder / "articles.json").is_file():
+            raise ConfigError(str(folder / "articles.json"), ["realworld data not found; pass --data DIR"])
+        _realworld(folder / "articles.json", fold, examples, as_json and dataset == "realworld", ctx)
+        wanted = tuple(w for w in wanted if w != "realworld")
+        if not wanted:
+            return
+    for name in wanted:
+        folder = root / folders[name]
+        if not folder.is_dir():
+            raise ConfigError(str(folder), [f"{name} data not found; pass --data DIR"])
+        if name == "ecbplus":
+            rows += runner.evaluate_ecbplus(folder, split)
+        elif name == "mstream":
+            rows += runner.evaluate_mstream(folder)
         else:
-            click.echo(runner.table(rows))
+            rows += runner.evaluate_dlnd(folder)
+    if as_json:
+        _print_json({"rows": runner.as_dicts(rows)})
+    else:
+        click.echo(runner.table(rows))
 
 
 def _realworld(path: Path, fold: str, examples: int, as_json: bool, ctx: Any) -> None:

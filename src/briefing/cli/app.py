@@ -8,6 +8,7 @@ SIGINT/SIGTERM. Errors are one line on stderr; `--debug` adds the traceback.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import logging
 import signal
@@ -57,6 +58,20 @@ def common(fn: F) -> F:
         help="Configuration file (default: $BRIEFING_CONFIG, else ./feeds.yaml).",
     )(fn)
     return fn
+
+
+def with_context(fn: Callable[..., None]) -> Callable[..., None]:
+    """The preamble of every command that reads the configuration, in one place: --config and --debug,
+    logging, and library errors as one line and a documented exit code. The command receives the
+    `Context` first."""
+
+    @functools.wraps(fn)
+    def command(*args: Any, config_path: Path | None, debug: bool | None, **kwargs: Any) -> None:
+        ctx = _context(config_path, debug)
+        with _errors(ctx):
+            fn(ctx, *args, **kwargs)
+
+    return common(command)
 
 
 class Context:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from briefing.cli.app import EXIT_FAILED, _context, _errors, _print_json, cli, common, window
+from briefing.cli.app import EXIT_FAILED, Context, _print_json, cli, window, with_context
 from briefing.cli.progress import steps
 from briefing.errors import ConfigError
 from briefing.wording import plural
@@ -44,8 +44,9 @@ DEFAULT_FORMATS = "pdf,html,json"
     help="Also e-mail it (delivery.email), even if it was sent before: a resend gets a new Message-ID.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common
+@with_context
 def report(
+    ctx: Context,
     period: str | None,
     since: str | None,
     until: str | None,
@@ -54,8 +55,6 @@ def report(
     refresh: bool,
     send: bool,
     as_json: bool,
-    config_path: Path | None,
-    debug: bool | None,
 ) -> None:
     """Write the brief for a period as PDF, HTML and JSON, and update the reports index and feed.
 
@@ -67,49 +66,47 @@ def report(
                briefing report --period 2026-W47 --format pdf
                briefing report --since 2026-11-01 --until 2026-11-15
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.pipeline import report as write_report
-        from briefing.pipeline import utc_now
-        from briefing.pipeline.reporting import FORMATS
+    from briefing.pipeline import report as write_report
+    from briefing.pipeline import utc_now
+    from briefing.pipeline.reporting import FORMATS
 
-        wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
-        unknown = [f for f in wanted if f not in FORMATS]
-        if unknown or not wanted:
-            raise ConfigError("--format", [f"{', '.join(unknown) or formats!r}: use pdf, html, json"])
-        config = ctx.config()
-        chosen = choose_period(period, since, until, config.settings.timezone)
-        if send:
-            _send(config, chosen, refresh, as_json, formats, output)
-            return
-        with steps(not as_json and sys.stderr.isatty()) as step:
-            result = write_report(
-                config, chosen, formats=wanted, output=output, refresh=refresh, clock=utc_now, step=step
-            )
-        brief = result.brief
-        if as_json:
-            _print_json(
-                {
-                    "period": brief.period_label,
-                    "since": brief.period_start.isoformat(),
-                    "until": brief.period_end.isoformat(),
-                    "reused": result.reused,
-                    "files": [str(p) for p in result.files],
-                    "index": [str(p) for p in result.index],
-                    "counts": vars(brief.counts),
-                }
-            )
-            return
-        c = brief.counts
-        click.echo(
-            f"{brief.period_label} ({brief.period_text}): {plural(c.articles, 'article', 'articles')} from "
-            f"{plural(c.sources, 'source', 'sources')}, {c.new} new, "
-            f"{plural(c.developments, 'development', 'developments')}, "
-            f"{plural(c.repeats, 'repeat', 'repeats')}"
-            + (" (re-rendered from the saved brief)" if result.reused else "")
+    wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise ConfigError("--format", [f"{', '.join(unknown) or formats!r}: use pdf, html, json"])
+    config = ctx.config()
+    chosen = choose_period(period, since, until, config.settings.timezone)
+    if send:
+        _send(config, chosen, refresh, as_json, formats, output)
+        return
+    with steps(not as_json and sys.stderr.isatty()) as step:
+        result = write_report(
+            config, chosen, formats=wanted, output=output, refresh=refresh, clock=utc_now, step=step
         )
-        for path in result.files + result.index:
-            click.echo(f"  {path}")
+    brief = result.brief
+    if as_json:
+        _print_json(
+            {
+                "period": brief.period_label,
+                "since": brief.period_start.isoformat(),
+                "until": brief.period_end.isoformat(),
+                "reused": result.reused,
+                "files": [str(p) for p in result.files],
+                "index": [str(p) for p in result.index],
+                "counts": vars(brief.counts),
+            }
+        )
+        return
+    c = brief.counts
+    click.echo(
+        f"{brief.period_label} ({brief.period_text}): {plural(c.articles, 'article', 'articles')} from "
+        f"{plural(c.sources, 'source', 'sources')}, {c.new} new, "
+        f"{plural(c.developments, 'development', 'developments')}, "
+        f"{plural(c.repeats, 'repeat', 'repeats')}"
+        + (" (re-rendered from the saved brief)" if result.reused else "")
+    )
+    for path in result.files + result.index:
+        click.echo(f"  {path}")
 
 
 def _send(
@@ -166,25 +163,23 @@ def choose_period(period: str | None, since: str | None, until: str | None, time
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep the demo's store and feeds.yaml here (default: a temporary folder).",
 )
-@common
-def demo(output: Path, data_dir: Path | None, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def demo(ctx: Context, output: Path, data_dir: Path | None) -> None:
     """Run the whole pipeline on the bundled SAMPLE DATA and write a brief.
 
     A loopback server plays both publishers; briefing fetches their feeds and pages over HTTP, extracts
     the text, analyses it against the shipped seed corpus and renders the PDF and HTML brief.
     Your own feeds.yaml and data are not touched.
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        if ctx.config_path is not None:
-            raise ConfigError(
-                "--config",
-                ["the demo writes its own configuration (SAMPLE DATA on loopback); run it without --config"],
-            )
-        from briefing.demo import run_demo
+    if ctx.config_path is not None:
+        raise ConfigError(
+            "--config",
+            ["the demo writes its own configuration (SAMPLE DATA on loopback); run it without --config"],
+        )
+    from briefing.demo import run_demo
 
-        result = run_demo(output, data_dir, say=click.echo)
-        by_suffix = {p.suffix: p for p in result.files}
-        click.echo(f"PDF:  {by_suffix['.pdf']}")
-        click.echo(f"HTML: {by_suffix['.html']}")
-        click.echo(f"All briefs: {result.index[0]}")
+    result = run_demo(output, data_dir, say=click.echo)
+    by_suffix = {p.suffix: p for p in result.files}
+    click.echo(f"PDF:  {by_suffix['.pdf']}")
+    click.echo(f"HTML: {by_suffix['.html']}")
+    click.echo(f"All briefs: {result.index[0]}")

@@ -12,14 +12,13 @@ import click
 from briefing.cli.app import (
     EXIT_FAILED,
     WHEN_HELP,
-    _context,
-    _errors,
+    Context,
     _print_json,
     cli,
-    common,
     nothing_in_window,
     warn_without_contact,
     window,
+    with_context,
 )
 from briefing.cli.progress import fetch_progress
 from briefing.wording import plural
@@ -36,14 +35,13 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report instead of text.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any feed fails.")
 @click.option("--force", is_flag=True, help="Also fetch feeds that are backing off after errors.")
-@common
+@with_context
 def fetch(
+    ctx: Context,
     feeds: tuple[str, ...],
     as_json: bool,
     strict: bool,
     force: bool,
-    config_path: Path | None,
-    debug: bool | None,
 ) -> None:
     """Fetch feeds and the full text of their new articles.
 
@@ -53,24 +51,22 @@ def fetch(
     \b
     Example:  briefing fetch --feed caci-analytical
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.pipeline import fetch as run_fetch
+    from briefing.pipeline import fetch as run_fetch
 
-        config = ctx.config()
-        warn_without_contact(config)
-        live = not as_json and sys.stderr.isatty()
-        with fetch_progress(live, _feed_line) as progress:
-            report = run_fetch(config, feeds=list(feeds) or None, force=force, progress=progress)
-        if as_json:
-            _print_json(_report_json(report))
-        else:
-            if not live:  # for logs and pipes: configuration order, not completion order
-                for result in report.feeds:
-                    click.echo(_feed_line(result))
-            click.echo(_report_summary(report))
-        if strict and report.failed_feeds:
-            sys.exit(EXIT_FAILED)
+    config = ctx.config()
+    warn_without_contact(config)
+    live = not as_json and sys.stderr.isatty()
+    with fetch_progress(live, _feed_line) as progress:
+        report = run_fetch(config, feeds=list(feeds) or None, force=force, progress=progress)
+    if as_json:
+        _print_json(_report_json(report))
+    else:
+        if not live:  # for logs and pipes: configuration order, not completion order
+            for result in report.feeds:
+                click.echo(_feed_line(result))
+        click.echo(_report_summary(report))
+    if strict and report.failed_feeds:
+        sys.exit(EXIT_FAILED)
 
 
 _LABELS = {
@@ -158,71 +154,68 @@ def _report_json(report: FetchReport) -> dict[str, Any]:
 @click.option("--feed", help="Only this feed.")
 @click.option("--excluded", is_flag=True, help="Also list entries dropped by exclude patterns.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common
+@with_context
 def articles(
+    ctx: Context,
     since: str | None,
     until: str | None,
     feed: str | None,
     excluded: bool,
     as_json: bool,
-    config_path: Path | None,
-    debug: bool | None,
 ) -> None:
     """List stored articles, newest first.
 
     \b
     Example:  briefing articles --since 7d --feed ac-new-atlanticist
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.store import Store
+    from briefing.store import Store
 
-        config = ctx.config()
-        if feed:
-            config.feed(feed)
+    config = ctx.config()
+    if feed:
+        config.feed(feed)
+    with Store.open(config.settings.database) as store:
+        start, end = window(since, until, config.settings.timezone)
+        rows = store.articles(
+            since=start,
+            until=end,
+            feed=feed,
+            include_excluded=excluded,
+        )
+    if as_json:
+        _print_json(
+            {
+                "articles": [
+                    {
+                        "id": a.id,
+                        "feed": a.feed,
+                        "url": a.url,
+                        "title": a.title,
+                        "authors": list(a.authors),
+                        "published": a.published.isoformat(),
+                        "date_source": a.date_source,
+                        "first_seen": a.first_seen.isoformat(),
+                        "extraction_status": a.extraction_status,
+                        "extraction_detail": a.extraction_detail,
+                        "text_source": a.text_source,
+                        "words": a.word_count,
+                    }
+                    for a in rows
+                ]
+            }
+        )
+        return
+    if not rows:
         with Store.open(config.settings.database) as store:
-            start, end = window(since, until, config.settings.timezone)
-            rows = store.articles(
-                since=start,
-                until=end,
-                feed=feed,
-                include_excluded=excluded,
-            )
-        if as_json:
-            _print_json(
-                {
-                    "articles": [
-                        {
-                            "id": a.id,
-                            "feed": a.feed,
-                            "url": a.url,
-                            "title": a.title,
-                            "authors": list(a.authors),
-                            "published": a.published.isoformat(),
-                            "date_source": a.date_source,
-                            "first_seen": a.first_seen.isoformat(),
-                            "extraction_status": a.extraction_status,
-                            "extraction_detail": a.extraction_detail,
-                            "text_source": a.text_source,
-                            "words": a.word_count,
-                        }
-                        for a in rows
-                    ]
-                }
-            )
-            return
-        if not rows:
-            with Store.open(config.settings.database) as store:
-                span = store.published_span(feed)
-            click.echo(nothing_in_window("articles" + (f" of {feed}" if feed else ""), start, end, span))
-            return
-        for a in rows:
-            authors = ", ".join(a.authors) or "-"
-            click.echo(
-                f"{a.id:>5}  {a.published:%Y-%m-%d}  {a.feed:<22} {a.extraction_status:<11} "
-                f"{a.word_count:>5}w  {a.title}  [{authors}]"
-            )
-            click.echo(f"       {a.url}")
+            span = store.published_span(feed)
+        click.echo(nothing_in_window("articles" + (f" of {feed}" if feed else ""), start, end, span))
+        return
+    for a in rows:
+        authors = ", ".join(a.authors) or "-"
+        click.echo(
+            f"{a.id:>5}  {a.published:%Y-%m-%d}  {a.feed:<22} {a.extraction_status:<11} "
+            f"{a.word_count:>5}w  {a.title}  [{authors}]"
+        )
+        click.echo(f"       {a.url}")
 
 
 # ---- status --------------------------------------------------------------------------------------
@@ -230,37 +223,35 @@ def articles(
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common
-def status(as_json: bool, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def status(ctx: Context, as_json: bool) -> None:
     """Feed health: last success, last error, consecutive errors, items in the last 7 and 30 days."""
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.store import Store
+    from briefing.store import Store
 
-        config = ctx.config()
-        now = datetime.now(UTC)
-        with Store.open(config.settings.database) as store:
-            health = store.feed_health(config.feeds, now)
-            runs = store.runs(limit=1)
-            briefs = store.deliveries(limit=5)
-        if as_json:
-            _print_json(
-                {
-                    "feeds": [_health_json(h) for h in health],
-                    "last_run": runs[0] if runs else None,
-                    "briefs": [vars(d) for d in briefs],
-                }
-            )
-            return
-        for h in health:
-            click.echo(_health_line(h, now))
-        for d in briefs:
-            click.echo(_brief_line(d))
-        if runs:
-            r = runs[0]
-            click.echo(f"last run: #{r['id']} {r['command']} {r['status']} (started {r['started_at']})")
-        else:
-            click.echo("No run recorded yet; run `briefing fetch`.")
+    config = ctx.config()
+    now = datetime.now(UTC)
+    with Store.open(config.settings.database) as store:
+        health = store.feed_health(config.feeds, now)
+        runs = store.runs(limit=1)
+        briefs = store.deliveries(limit=5)
+    if as_json:
+        _print_json(
+            {
+                "feeds": [_health_json(h) for h in health],
+                "last_run": runs[0] if runs else None,
+                "briefs": [vars(d) for d in briefs],
+            }
+        )
+        return
+    for h in health:
+        click.echo(_health_line(h, now))
+    for d in briefs:
+        click.echo(_brief_line(d))
+    if runs:
+        r = runs[0]
+        click.echo(f"last run: #{r['id']} {r['command']} {r['status']} (started {r['started_at']})")
+    else:
+        click.echo("No run recorded yet; run `briefing fetch`.")
 
 
 def _brief_line(d: Any) -> str:
@@ -322,151 +313,140 @@ def feeds() -> None:
 
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common
-def feeds_list(as_json: bool, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def feeds_list(ctx: Context, as_json: bool) -> None:
     """List the configured feeds."""
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        config = ctx.config()
-        if as_json:
-            _print_json(
-                {
-                    "feeds": [
-                        {
-                            "name": f.name,
-                            "url": f.url,
-                            "title": f.title,
-                            "publisher": f.publisher,
-                            "tags": list(f.tags),
-                            "enabled": f.enabled,
-                            "exclude": list(f.exclude),
-                            "fetch_pages": f.fetch_pages,
-                        }
-                        for f in config.feeds
-                    ]
-                }
-            )
-            return
-        for f in config.feeds:
-            state = "" if f.enabled else "  (disabled)"
-            click.echo(f"{f.name:<28} {f.publisher or '-':<36} {f.url}{state}")
+    config = ctx.config()
+    if as_json:
+        _print_json(
+            {
+                "feeds": [
+                    {
+                        "name": f.name,
+                        "url": f.url,
+                        "title": f.title,
+                        "publisher": f.publisher,
+                        "tags": list(f.tags),
+                        "enabled": f.enabled,
+                        "exclude": list(f.exclude),
+                        "fetch_pages": f.fetch_pages,
+                    }
+                    for f in config.feeds
+                ]
+            }
+        )
+        return
+    for f in config.feeds:
+        state = "" if f.enabled else "  (disabled)"
+        click.echo(f"{f.name:<28} {f.publisher or '-':<36} {f.url}{state}")
 
 
 @feeds.command("check")
 @click.option("--feed", "names", multiple=True, metavar="NAME", help="Only this feed (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common
-def feeds_check(names: tuple[str, ...], as_json: bool, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def feeds_check(ctx: Context, names: tuple[str, ...], as_json: bool) -> None:
     """Fetch each feed now and say whether it is a live feed (nothing is stored).
 
     Exits 1 when a feed cannot be fetched or is not a feed.
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.pipeline import check_feeds
+    from briefing.pipeline import check_feeds
 
-        results = check_feeds(ctx.config(), feeds=list(names) or None)
-        if as_json:
-            _print_json(
-                {
-                    "feeds": [
-                        {
-                            "name": c.name,
-                            "url": c.url,
-                            "ok": c.ok,
-                            "http_status": c.http_status,
-                            "final_url": c.final_url,
-                            "version": c.version,
-                            "title": c.title,
-                            "entries": c.entries,
-                            "newest": c.newest.isoformat() if c.newest else None,
-                            "problem": c.problem,
-                            "warnings": list(c.warnings),
-                        }
-                        for c in results
-                    ]
-                }
-            )
-        else:
-            for c in results:
-                if c.ok:
-                    newest = f"newest {c.newest:%Y-%m-%d}" if c.newest else "undated"
-                    click.echo(
-                        f"{c.name:<28} ok      {c.version} with "
-                        f"{plural(c.entries, 'item', 'items')}, {newest}"
-                    )
-                else:
-                    click.echo(f"{c.name:<28} FAILED  {c.problem}")
-                for w in c.warnings:
-                    click.echo(f"{'':<28} warning {w}")
-        if any(not c.ok for c in results):
-            sys.exit(EXIT_FAILED)
+    results = check_feeds(ctx.config(), feeds=list(names) or None)
+    if as_json:
+        _print_json(
+            {
+                "feeds": [
+                    {
+                        "name": c.name,
+                        "url": c.url,
+                        "ok": c.ok,
+                        "http_status": c.http_status,
+                        "final_url": c.final_url,
+                        "version": c.version,
+                        "title": c.title,
+                        "entries": c.entries,
+                        "newest": c.newest.isoformat() if c.newest else None,
+                        "problem": c.problem,
+                        "warnings": list(c.warnings),
+                    }
+                    for c in results
+                ]
+            }
+        )
+    else:
+        for c in results:
+            if c.ok:
+                newest = f"newest {c.newest:%Y-%m-%d}" if c.newest else "undated"
+                click.echo(
+                    f"{c.name:<28} ok      {c.version} with {plural(c.entries, 'item', 'items')}, {newest}"
+                )
+            else:
+                click.echo(f"{c.name:<28} FAILED  {c.problem}")
+            for w in c.warnings:
+                click.echo(f"{'':<28} warning {w}")
+    if any(not c.ok for c in results):
+        sys.exit(EXIT_FAILED)
 
 
 @feeds.command("import-opml")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the feeds that would be added; change nothing.")
-@common
-def feeds_import_opml(file: Path, dry_run: bool, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def feeds_import_opml(ctx: Context, file: Path, dry_run: bool) -> None:
     """Add the feeds of an OPML export to the configuration file (comments are kept).
 
     \b
     Example:  briefing feeds import-opml subscriptions.opml --dry-run
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.config import add_feeds_text, parse_config
-        from briefing.opml import new_sources, read_opml
-        from briefing.write import atomic_write_text
+    from briefing.config import add_feeds_text, parse_config
+    from briefing.opml import new_sources, read_opml
+    from briefing.write import atomic_write_text
 
-        config = ctx.config()
-        found = read_opml(file.read_bytes(), str(file))
-        added, notes = new_sources(found, config.feeds)
-        for note in notes:
-            click.echo(note)
-        if not added:
-            click.echo(f"Nothing to add from {file}.")
-            return
-        text = config.source.read_text(encoding="utf-8")
-        updated = add_feeds_text(text, added, str(config.source))
-        parse_config(updated, config.source)  # never write a file we could not read back
-        for f in added:
-            click.echo(f"{'would add' if dry_run else 'added'} {f.name}: {f.url}")
-        if not dry_run:
-            atomic_write_text(config.source, updated)
-            click.echo(f"{plural(len(added), 'feed', 'feeds')} added to {config.source}.")
+    config = ctx.config()
+    found = read_opml(file.read_bytes(), str(file))
+    added, notes = new_sources(found, config.feeds)
+    for note in notes:
+        click.echo(note)
+    if not added:
+        click.echo(f"Nothing to add from {file}.")
+        return
+    text = config.source.read_text(encoding="utf-8")
+    updated = add_feeds_text(text, added, str(config.source))
+    parse_config(updated, config.source)  # never write a file we could not read back
+    for f in added:
+        click.echo(f"{'would add' if dry_run else 'added'} {f.name}: {f.url}")
+    if not dry_run:
+        atomic_write_text(config.source, updated)
+        click.echo(f"{plural(len(added), 'feed', 'feeds')} added to {config.source}.")
 
 
 @feeds.command("export-opml")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
-@common
-def feeds_export_opml(output: Path | None, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def feeds_export_opml(ctx: Context, output: Path | None) -> None:
     """Print the configured feeds as OPML (for other feed readers)."""
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.opml import write_opml
-        from briefing.write import atomic_write_text
+    from briefing.opml import write_opml
+    from briefing.write import atomic_write_text
 
-        text = write_opml(ctx.config().feeds)
-        if output:
-            atomic_write_text(output, text)
-            click.echo(f"wrote {output}")
-        else:
-            click.echo(text, nl=False)
+    text = write_opml(ctx.config().feeds)
+    if output:
+        atomic_write_text(output, text)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
 
 
 @feeds.command("reset")
 @click.argument("name")
-@common
-def feeds_reset(name: str, config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def feeds_reset(ctx: Context, name: str) -> None:
     """Forget a feed's errors and backoff (also `gone`), so the next fetch tries it again."""
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.lock import RunLock
-        from briefing.store import Store
+    from briefing.lock import RunLock
+    from briefing.store import Store
 
-        config = ctx.config()
-        config.feed(name)
-        with RunLock(config.settings.data_dir), Store.open(config.settings.database) as store:
-            found = store.reset_feed(name)
-        click.echo(f"reset {name}" if found else f"{name} has never been fetched; nothing to reset")
+    config = ctx.config()
+    config.feed(name)
+    with RunLock(config.settings.data_dir), Store.open(config.settings.database) as store:
+        found = store.reset_feed(name)
+    click.echo(f"reset {name}" if found else f"{name} has never been fetched; nothing to reset")

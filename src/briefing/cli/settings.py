@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from briefing.cli.app import (
+    Context,
     _context,
     _errors,
     cli,
-    common,
     warn_without_contact,
+    with_context,
 )
 from briefing.wording import plural
 
@@ -59,18 +60,16 @@ def config_group() -> None:
 
 
 @config_group.command("check")
-@common
-def config_check(config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def config_check(ctx: Context) -> None:
     """Validate the configuration file; exit 2 with every problem listed if it is invalid."""
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        config = ctx.config()
-        enabled = sum(1 for f in config.feeds if f.enabled)
-        click.echo(
-            f"{config.source}: ok ({plural(len(config.feeds), 'feed', 'feeds')}, {enabled} enabled; "
-            f"data in {config.settings.data_dir})"
-        )
-        warn_without_contact(config)
+    config = ctx.config()
+    enabled = sum(1 for f in config.feeds if f.enabled)
+    click.echo(
+        f"{config.source}: ok ({plural(len(config.feeds), 'feed', 'feeds')}, {enabled} enabled; "
+        f"data in {config.settings.data_dir})"
+    )
+    warn_without_contact(config)
 
 
 @config_group.command("reference")

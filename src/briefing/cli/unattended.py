@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
-from briefing.cli.app import EXIT_FAILED, _context, _errors, _setup_logging, cli, common
+from briefing.cli.app import EXIT_FAILED, Context, _setup_logging, cli, with_context
 from briefing.wording import plural
 
 
@@ -27,10 +26,8 @@ from briefing.wording import plural
     help="Print nothing unless a brief was written or sent (for cron, which mails every line); "
     "errors still go to stderr.",
 )
-@common
-def run(
-    force: bool, period: str | None, as_json: bool, quiet: bool, config_path: Path | None, debug: bool | None
-) -> None:
+@with_context
+def run(ctx: Context, force: bool, period: str | None, as_json: bool, quiet: bool) -> None:
     """Fetch every feed; when a brief is due and not yet delivered, write it and e-mail it (for cron).
 
     Prints one summary line; errors go to stderr. Exit 0 done (also when nothing was due), 1 the
@@ -39,39 +36,37 @@ def run(
     \b
     crontab:  0 * * * *  briefing --config /srv/briefing/feeds.yaml run --quiet
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.period import parse_period
-        from briefing.pipeline.running import run as run_once
+    from briefing.period import parse_period
+    from briefing.pipeline.running import run as run_once
 
-        config = ctx.config()
-        chosen = parse_period(period, config.settings.timezone) if period else None
-        result = run_once(config, period=chosen, force=force)
-        fetched = result.fetched
-        failing = [f.name for f in fetched.feeds if f.error]
-        summary = {
-            "period": result.period.label,
-            "action": result.action,
-            "detail": result.detail,
-            "files": [str(p) for p in result.files],
-            "missed": list(result.missed),
-            "new_articles": fetched.new,
-            "failed_feeds": failing,
-        }
-        if as_json:
-            click.echo(json.dumps(summary, indent=2))
-        elif quiet and result.action not in ("written", "sent"):
-            pass
-        else:
-            feeds = plural(fetched.new, "new article", "new articles")
-            if failing:
-                feeds += f" ({plural(len(failing), 'feed', 'feeds')} failing: {', '.join(failing)})"
-            said = f"{_said(result.action)}{_detail(result.detail)}"
-            click.echo(f"{feeds}; brief {result.period.label}: {said}")
-        if not result.ok and result.action != "not_retried":
-            label = result.period.label
-            click.echo(f"briefing: error: brief {label} not delivered: {result.detail}", err=True)
-            sys.exit(EXIT_FAILED)
+    config = ctx.config()
+    chosen = parse_period(period, config.settings.timezone) if period else None
+    result = run_once(config, period=chosen, force=force)
+    fetched = result.fetched
+    failing = [f.name for f in fetched.feeds if f.error]
+    summary = {
+        "period": result.period.label,
+        "action": result.action,
+        "detail": result.detail,
+        "files": [str(p) for p in result.files],
+        "missed": list(result.missed),
+        "new_articles": fetched.new,
+        "failed_feeds": failing,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    elif quiet and result.action not in ("written", "sent"):
+        pass
+    else:
+        feeds = plural(fetched.new, "new article", "new articles")
+        if failing:
+            feeds += f" ({plural(len(failing), 'feed', 'feeds')} failing: {', '.join(failing)})"
+        said = f"{_said(result.action)}{_detail(result.detail)}"
+        click.echo(f"{feeds}; brief {result.period.label}: {said}")
+    if not result.ok and result.action != "not_retried":
+        label = result.period.label
+        click.echo(f"briefing: error: brief {label} not delivered: {result.detail}", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 def _said(action: str) -> str:
@@ -90,18 +85,16 @@ def _detail(detail: str) -> str:
 
 
 @cli.command()
-@common
-def daemon(config_path: Path | None, debug: bool | None) -> None:
+@with_context
+def daemon(ctx: Context) -> None:
     """Stay in the foreground and fetch and brief on the schedule in feeds.yaml (APScheduler).
 
     Fetches every schedule.fetch_every hours and writes (and e-mails) the brief at schedule.brief in
     settings.timezone; after downtime it makes the latest due brief once. Logs to stderr. SIGTERM or
     Ctrl-C stops it after the current step. One daemon per data folder.
     """
-    ctx = _context(config_path, debug)
-    with _errors(ctx):
-        from briefing.daemon import serve
+    from briefing.daemon import serve
 
-        config = ctx.config()
-        _setup_logging(ctx.debug, long_running=True, timezone=config.settings.timezone)
-        serve(config)
+    config = ctx.config()
+    _setup_logging(ctx.debug, long_running=True, timezone=config.settings.timezone)
+    serve(config)
