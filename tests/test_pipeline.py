@@ -556,3 +556,36 @@ def test_e10_the_fetch_deadline_ends_a_stuck_fetch_and_keeps_what_was_done(
     again = {r.name: r for r in fetch(config, clock=clock).feeds}
     assert again["stuck"].status == "new"
     assert [a.extraction_status for a in articles(config) if a.feed == "slow-pages"] == ["ok"]
+
+
+def test_status_reset_and_opml_import_are_library_functions(
+    tmp_path: Path, server: LoopbackServer, clock: FakeClock
+) -> None:
+    from briefing.pipeline import import_opml, reset_feed, status
+
+    server.route("/limited", Reply(429, {"Retry-After": "3600"}))
+    config = write_config(tmp_path, [{"name": "f", "url": server.url("/limited")}])
+    fetch(config, clock=clock)
+    now = status(config, clock=clock)
+    assert [h.name for h in now.feeds] == ["f"] and now.feeds[0].status == "rate_limited"
+    assert now.last_run is not None and now.last_run["command"] == "fetch" and now.briefs == ()
+    with Store.open(config.settings.database) as store:
+        assert store.host_wait("127.0.0.1", clock.now) is not None
+    assert reset_feed(config, "f") is True  # forgets the feed's state and its host's wait
+    with Store.open(config.settings.database) as store:
+        assert store.host_wait("127.0.0.1", clock.now) is None
+    assert status(config, clock=clock).feeds[0].status == "new"
+    with pytest.raises(ConfigError, match="no feed named 'nope'"):
+        reset_feed(config, "nope")
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline text="Eurasianet" type="rss" xmlUrl="https://eurasianet.example/feed"/></body></opml>',
+        encoding="utf-8",
+    )
+    before = config.source.read_text(encoding="utf-8")
+    dry = import_opml(config, opml, dry_run=True)
+    assert [f.name for f in dry.added] == ["eurasianet"] and not dry.written
+    assert config.source.read_text(encoding="utf-8") == before
+    done = import_opml(config, opml)
+    assert done.written and "https://eurasianet.example/feed" in config.source.read_text(encoding="utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -226,29 +226,25 @@ def articles(
 @with_context
 def status(ctx: Context, as_json: bool) -> None:
     """Feed health: last success, last error, consecutive errors, items in the last 7 and 30 days."""
-    from briefing.store import Store
+    from briefing.pipeline import status as read_status
 
-    config = ctx.config()
-    now = datetime.now(UTC)
-    with Store.open(config.settings.database) as store:
-        health = store.feed_health(config.feeds, now)
-        runs = store.runs(limit=1)
-        briefs = store.deliveries(limit=5)
+    current = read_status(ctx.config())
+    now = current.checked_at
     if as_json:
         _print_json(
             {
-                "feeds": [_health_json(h) for h in health],
-                "last_run": runs[0] if runs else None,
-                "briefs": [vars(d) for d in briefs],
+                "feeds": [_health_json(h) for h in current.feeds],
+                "last_run": current.last_run,
+                "briefs": [vars(d) for d in current.briefs],
             }
         )
         return
-    for h in health:
+    for h in current.feeds:
         click.echo(_health_line(h, now))
-    for d in briefs:
+    for d in current.briefs:
         click.echo(_brief_line(d))
-    if runs:
-        r = runs[0]
+    if current.last_run:
+        r = current.last_run
         click.echo(f"last run: #{r['id']} {r['command']} {r['status']} (started {r['started_at']})")
     else:
         click.echo("No run recorded yet; run `briefing fetch`.")
@@ -399,26 +395,19 @@ def feeds_import_opml(ctx: Context, file: Path, dry_run: bool) -> None:
     \b
     Example:  briefing feeds import-opml subscriptions.opml --dry-run
     """
-    from briefing.config import add_feeds_text, parse_config
-    from briefing.opml import new_sources, read_opml
-    from briefing.write import atomic_write_text
+    from briefing.pipeline import import_opml
 
     config = ctx.config()
-    found = read_opml(file.read_bytes(), str(file))
-    added, notes = new_sources(found, config.feeds)
-    for note in notes:
+    done = import_opml(config, file, dry_run=dry_run)
+    for note in done.notes:
         click.echo(note)
-    if not added:
+    if not done.added:
         click.echo(f"Nothing to add from {file}.")
         return
-    text = config.source.read_text(encoding="utf-8")
-    updated = add_feeds_text(text, added, str(config.source))
-    parse_config(updated, config.source)  # never write a file we could not read back
-    for f in added:
+    for f in done.added:
         click.echo(f"{'would add' if dry_run else 'added'} {f.name}: {f.url}")
-    if not dry_run:
-        atomic_write_text(config.source, updated)
-        click.echo(f"{plural(len(added), 'feed', 'feeds')} added to {config.source}.")
+    if done.written:
+        click.echo(f"{plural(len(done.added), 'feed', 'feeds')} added to {config.source}.")
 
 
 @feeds.command("export-opml")
@@ -442,11 +431,7 @@ def feeds_export_opml(ctx: Context, output: Path | None) -> None:
 @with_context
 def feeds_reset(ctx: Context, name: str) -> None:
     """Forget a feed's errors and backoff (also `gone`), so the next fetch tries it again."""
-    from briefing.lock import RunLock
-    from briefing.store import Store
+    from briefing.pipeline import reset_feed
 
-    config = ctx.config()
-    config.feed(name)
-    with RunLock(config.settings.data_dir), Store.open(config.settings.database) as store:
-        found = store.reset_feed(name)
+    found = reset_feed(ctx.config(), name)
     click.echo(f"reset {name}" if found else f"{name} has never been fetched; nothing to reset")

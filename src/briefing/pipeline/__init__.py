@@ -22,18 +22,28 @@ _EXPORTS = {
     "run_async": "briefing.pipeline.fetching",
     "select_feeds": "briefing.pipeline.fetching",
     "utc_now": "briefing.clock",
+    "Status": "briefing.pipeline.managing",
+    "status": "briefing.pipeline.managing",
+    "reset_feed": "briefing.pipeline.managing",
+    "OpmlImport": "briefing.pipeline.managing",
+    "import_opml": "briefing.pipeline.managing",
 }
 __all__ = [
     "AnalysisReport",
+    "OpmlImport",
     "Progress",
     "ReportResult",
+    "Status",
     "analyze",
     "baseline",
     "check_feeds",
     "fetch",
+    "import_opml",
     "report",
+    "reset_feed",
     "run_async",
     "select_feeds",
+    "status",
     "utc_now",
 ]
 
@@ -41,6 +51,7 @@ if TYPE_CHECKING:
     from briefing.clock import utc_now
     from briefing.pipeline.analysing import AnalysisReport, analyze, baseline
     from briefing.pipeline.fetching import Progress, check_feeds, fetch, run_async, select_feeds
+    from briefing.pipeline.managing import OpmlImport, Status, import_opml, reset_feed, status
     from briefing.pipeline.reporting import ReportResult, report
 
 

@@ -189,6 +189,10 @@ class FeedQueries(StoreBase):
                 (host.lower(), ts(until)),
             )
 
+    def clear_host_wait(self, host: str) -> None:
+        with self.write() as conn:
+            conn.execute("DELETE FROM host_waits WHERE host = ?", (host.lower(),))
+
     def set_next_attempt(self, feed: str, when: datetime) -> None:
         with self.write() as conn:
             conn.execute("UPDATE feeds SET next_attempt = ? WHERE name = ?", (ts(when), feed))
