@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from briefing.models import SourceActivity, SourceYield
+from briefing.wording import plural
 
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#a5a5a5", "#bf9000")
 # Charts are drawn 400 units wide and shown at most 28em (about 390 px) wide, one per row on screens
@@ -118,10 +119,10 @@ def sources_chart(yields: Sequence[SourceYield]) -> Chart:
                 rects.append(Rect(x, top + 17, w, bar_h, KIND_COLOURS[kind], f"{y.name}: {count} {kind}"))
                 x += w
         labels.append(Label(x + 5, top + 30, str(sum(_classes(y))), anchor="start", size=TEXT))
-    legend = tuple((KIND_COLOURS[k], CLASS_NAMES[k]) for k in CLASSES)
+    legend = tuple((KIND_COLOURS[k], CLASS_NAMES[k][1]) for k in CLASSES)
     described = "; ".join(
         f"{y.name}: "
-        + ", ".join(f"{c} {CLASS_NAMES[k]}" for k, c in zip(CLASSES, _classes(y), strict=True) if c)
+        + ", ".join(plural(c, *CLASS_NAMES[k]) for k, c in zip(CLASSES, _classes(y), strict=True) if c)
         for y in yields
         if sum(_classes(y))
     )
@@ -137,11 +138,11 @@ def sources_chart(yields: Sequence[SourceYield]) -> Chart:
 
 
 CLASSES = ("new", "development", "repeat", "duplicate")
-CLASS_NAMES = {
-    "new": "new stories",
-    "development": "developments",
-    "repeat": "repeats",
-    "duplicate": "duplicates",
+CLASS_NAMES = {  # (one, many)
+    "new": ("new story", "new stories"),
+    "development": ("development", "developments"),
+    "repeat": ("repeat", "repeats"),
+    "duplicate": ("duplicate", "duplicates"),
 }
 
 
