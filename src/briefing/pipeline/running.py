@@ -105,7 +105,8 @@ def deliver(
     `force`: a deliberate resend, with a new Message-ID that refers to the first). `refresh` analyses the
     period anew instead of re-rendering its saved brief. Holds the run lock."""
     with RunLock(config.settings.data_dir), Store.open(config.settings.database) as store:
-        skip = _skip(store.delivery(period.label), config, force)
+        before = store.delivery(period.label)  # rendering does not touch the ledger: read it once
+        skip = _skip(before, config, force)
         if skip:
             return Delivered(period, skip[0], skip[1])
         # Imported only when a brief is to be made: analysis and rendering bring scikit-learn and
@@ -115,7 +116,6 @@ def deliver(
         written = report(config, period, refresh=refresh, clock=clock)
         files = tuple(written.files)
         email = config.email
-        before = store.delivery(period.label)
         store.record_rendered(period.label, files, "rendered" if email.enabled else "written", clock())
         crash_point("after_rendered", period.label)
         if not email.enabled:
