@@ -169,7 +169,8 @@ def corpus_add(ctx: Context, paths: tuple[Path, ...]) -> None:
     \b
     Example:  briefing corpus add ~/reading/caucasus-report.pdf
     """
-    from briefing.corpus import SplitRules, add_files, packaged_corpus, read_text, split_document
+    from briefing.corpus import CorpusReader, SplitRules, add_files, packaged_corpus, split_document
+    from briefing.pipeline.analysing import corpus_cache
 
     config = ctx.config()
     if config.corpus.paths in ((), (packaged_corpus(),)):
@@ -183,11 +184,17 @@ def corpus_add(ctx: Context, paths: tuple[Path, ...]) -> None:
         raise ConfigError("corpus.paths", [f"{why}; {advice}"])
     folder = next((p for p in config.corpus.paths if p.is_dir() or not p.suffix), config.corpus.paths[0])
     rules = SplitRules.of(config.corpus)
-    for path in paths:  # read first: a file we cannot read is refused before anything is copied
-        read_text(path, config.corpus)
+    # Read first (one reader, each file once): a file we cannot read is refused before anything is copied.
+    texts = {}
+    with CorpusReader(config.corpus, corpus_cache(config)) as reader:
+        for path in paths:
+            result = reader.read(path)
+            if result.text is None:
+                raise ConfigError(str(path), [result.problem])
+            texts[path.name] = result.text
     written = add_files(list(paths), folder)
     for target in written:
-        docs = split_document(read_text(target, config.corpus), target.name, rules)
+        docs = split_document(texts[target.name], target.name, rules)
         click.echo(f"added {target} ({plural(len(docs), 'document', 'documents')})")
     if not written:
         click.echo("Nothing new: these files are already in the corpus.")
