@@ -283,7 +283,8 @@ def _health_line(h: Any, now: datetime) -> str:
         f"{plural(h.items_7d, 'item', 'items')} in 7 days, {h.items_30d} in 30"
     )
     if h.consecutive_errors:
-        line += f"; {h.consecutive_errors} consecutive errors, last: {h.last_error}"
+        errors = plural(h.consecutive_errors, "consecutive error", "consecutive errors")
+        line += f"; {errors}, last: {h.last_error}"
     if h.redirect_target:
         line += f"; permanently redirected to {h.redirect_target}"
     if h.degraded_reason and h.status == "degraded":
