@@ -44,7 +44,7 @@ def test_init_writes_a_working_commented_configuration_and_says_what_to_do_next(
     assert path.read_text(encoding="utf-8") == text
 
 
-def test_the_shipped_feeds_yaml_is_the_one_init_writes() -> None:
+def test_the_shipped_feeds_yaml_has_topics_and_leaves_the_baseline_to_the_bundled_corpus() -> None:
     from briefing.starter import packaged_config
 
     shipped = yaml.safe_load(packaged_config().read_text(encoding="utf-8"))
