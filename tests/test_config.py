@@ -227,7 +227,7 @@ def test_a_huge_value_is_quoted_cut_short(tmp_path: Path) -> None:
 def test_the_yaml_parser_is_libyaml_when_pyyaml_has_it() -> None:
     import yaml
 
-    from briefing.config.loading import _UniqueKeyLoader
+    from briefing.yamltext import _UniqueKeyLoader
 
     assert issubclass(_UniqueKeyLoader, yaml.CSafeLoader) == bool(yaml.__with_libyaml__)
 

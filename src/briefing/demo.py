@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from briefing import yamltext
 from briefing.clock import Clock, utc_now
 from briefing.config import Config, load_config
 from briefing.corpus import packaged_corpus
@@ -117,7 +116,7 @@ def write_config(folder: Path, site: SampleSite, output: Path) -> Path:
     }
     path = folder / "feeds.yaml"
     header = "# Written by `briefing demo`: the bundled SAMPLE DATA served on loopback.\n"
-    atomic_write_text(path, header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    atomic_write_text(path, header + yamltext.dump(document))
     return path
 
 

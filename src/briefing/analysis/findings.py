@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from briefing.analysis import semantic
-from briefing.analysis.index import BaselineIndex, Queries
+from briefing.analysis.index import BaselineIndex, Queries, column
 from briefing.analysis.linking import Linking, VectorCache, link
 from briefing.analysis.names import extract_names, name_key
-from briefing.analysis.novelty import Context, SentenceFeatures, column, pairwise_similarities
+from briefing.analysis.novelty import Context, SentenceFeatures, pairwise_similarities
 from briefing.analysis.params import DEFAULTS, Params
 from briefing.analysis.scoring import (
     LEAD_WINDOW,

@@ -1,5 +1,5 @@
 """The baseline index: hashed term vectors of every known document, their document frequencies and the
-names they mention. The only scikit-learn/scipy import of the product (the evaluation adds metrics).
+names they mention. The only scikit-learn import of the product (the evaluation adds metrics).
 
 Two views of a text are kept: its content terms (stems and adjacent-stem bigrams) and its specifics
 (names, by their variant-tolerant keys, and figures). Vectors are hashed (2^20 features), so documents
@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils import murmurhash3_32
 
 from briefing.analysis.names import Name, NameBook, extract_names
 from briefing.analysis.text import content_terms, is_number, words
@@ -45,6 +46,11 @@ COMMON_SHARE = 0.02
 MIN_POSTING_LIMIT = 64
 CANDIDATES = 100  # candidates per text scored exactly; the nearest are chosen among them
 EXACT_UP_TO = 5_000  # below this many documents every document is scored exactly
+
+
+def column(term: str) -> int:
+    """The hashed feature column of a term, as the vectoriser stores it."""
+    return int(abs(murmurhash3_32(term, seed=0, positive=False)) % FEATURES)
 
 
 def term_features(text: str) -> list[str]:

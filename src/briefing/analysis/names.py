@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
+from briefing import yamltext
 from briefing.analysis.background import is_common
 from briefing.analysis.places import is_place
 from briefing.analysis.text import STOPWORDS, Sentence, fold, sentences, word_spans
@@ -96,7 +95,7 @@ class _Entry:
 
 @lru_cache(maxsize=1)
 def _gazetteer() -> dict[str, _Entry]:
-    raw = yaml.safe_load(resources.files("briefing.analysis").joinpath("gazetteer.yaml").read_text("utf-8"))
+    raw = yamltext.load(resources.files("briefing.analysis").joinpath("gazetteer.yaml").read_text("utf-8"))
     table: dict[str, _Entry] = {}
     for item in raw:
         entry = _Entry(item["name"], item["kind"])

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import murmurhash3_32
 
-from briefing.analysis.index import FEATURES, BaselineIndex, Queries, term_counts
+from briefing.analysis.index import FEATURES, BaselineIndex, Queries, column, term_counts
 from briefing.analysis.names import NameBook, defined_acronyms, extract_names
 from briefing.analysis.text import Sentence, content_terms, fold, is_number, sentences, stem, words
 from briefing.models import BaselineDoc
@@ -209,8 +208,3 @@ def span_novelty(text: str, ctx: Context, book: NameBook) -> float:
     parts = [t not in ctx.terms for t in stems] + [not book.knows(n.key) for n in names]
     parts += [w not in ctx.numbers for w in words(text) if is_number(w)]
     return sum(parts) / len(parts) if parts else 0.0
-
-
-def column(term: str) -> int:
-    """The hashed feature column of a term (as the index stores it)."""
-    return int(abs(murmurhash3_32(term, seed=0, positive=False)) % FEATURES)

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from briefing.analysis.index import BaselineIndex, term_counts
-from briefing.analysis.novelty import column
+from briefing.analysis.index import BaselineIndex, column, term_counts
 from briefing.analysis.text import STOPWORDS, Sentence, stem, words
 
 

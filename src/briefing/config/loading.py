@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from briefing import yamltext
 from briefing.analysis.params import Params
 from briefing.config.settings import (
     _SECTIONS,
@@ -64,12 +63,9 @@ def parse_config(text: str, source: Path, env: Mapping[str, str] | None = None) 
     """Validate configuration `text`; relative paths resolve against `source`'s folder."""
     env = {} if env is None else env
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as e:
-        raise ConfigError(str(source), [f"not valid YAML: {_yaml_problem(e)}"]) from e
-    if _expanded_size(raw, MAX_YAML_VALUES) > MAX_YAML_VALUES:
-        too_many = f"not accepted: its aliases (*name) expand to more than {MAX_YAML_VALUES:,} values"
-        raise ConfigError(str(source), [too_many])
+        raw = yamltext.load(text)
+    except yamltext.YamlError as e:
+        raise ConfigError(str(source), [str(e)]) from e
     checker = _Checker(source.resolve().parent)
     config = checker.config(raw, source, env)
     if checker.problems or config is None:
@@ -97,7 +93,7 @@ def add_feeds_text(text: str, feeds: Sequence[FeedSource], source: str) -> str:
     if start is None:
         if any(re.match(r"^feeds:", line) for line in lines):
             raise ConfigError(source, ["feeds is not a block list; add the new feeds by hand"])
-        return "".join(lines) + yaml.safe_dump({"feeds": items}, sort_keys=False, allow_unicode=True)
+        return "".join(lines) + yamltext.dump({"feeds": items})
     end = len(lines)
     for i in range(start + 1, len(lines)):
         if re.match(r"^[^\s#-]", lines[i]):  # the next top-level key (a zero-indented "- " is ours)
@@ -106,60 +102,14 @@ def add_feeds_text(text: str, feeds: Sequence[FeedSource], source: str) -> str:
     while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
         end -= 1
     indent = next((m.group(1) for line in lines[start + 1 : end] if (m := re.match(r"^(\s*)- ", line))), "  ")
-    block = yaml.safe_dump(items, sort_keys=False, allow_unicode=True, indent=2)
+    block = yamltext.dump(items, indent=2)
     block = "".join(indent + line if line.strip() else line for line in block.splitlines(keepends=True))
     return "".join(lines[:end]) + block + "".join(lines[end:])
 
 
-def _yaml_problem(e: yaml.YAMLError) -> str:
-    mark = getattr(e, "problem_mark", None)
-    problem = getattr(e, "problem", None) or str(e)
-    if mark is not None:
-        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
-    return str(problem)
-
-
-# libyaml's parser when PyYAML was built with it: a large file loads several times faster.
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-MAX_YAML_VALUES = 1_000_000  # values after expanding aliases: far above any real configuration
 _LONGEST_PROBLEM = 400  # characters of one problem's message
 _LONG_QUOTE = re.compile(r"""('[^']{60}|"[^"]{60})[^'"]{20,}(['"])""")
 
-
-class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
-
-
-def _expanded_size(value: Any, budget: int) -> int:
-    """How many values `value` holds with every alias expanded, counting no further than `budget` + 1:
-    a few aliases of aliases can stand for billions of values ("billion laughs")."""
-    count = 0
-    stack = [value]
-    while stack and count <= budget:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
-
-
-def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_unique_mapping,
-)
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2}
