@@ -104,6 +104,9 @@ def test_cli_analyze_text_and_json(tmp_path: Path, sample_site: SampleSite) -> N
     assert set(finding["new_sentences"][0]) >= {"text", "start", "end", "score"}
     assert set(finding["nearest"][0]) >= {"doc_id", "title", "similarity"}
     assert finding["sentences"] and data["baseline"]["corpus_documents"] == 6
+    # The report's own shape (serialize's view): the baseline's span and the method, no article texts.
+    assert data["baseline"]["first"] < data["baseline"]["last"] and data["method"] in ("lexical", "semantic")
+    assert "articles" not in data
 
 
 def test_cli_corpus_commands(tmp_path: Path) -> None:
@@ -117,6 +120,7 @@ def test_cli_corpus_commands(tmp_path: Path) -> None:
     assert done.returncode == 0 and "added" in done.stdout and "(1 document)" in done.stdout
     listed = json.loads(run_cli(["corpus", "list", "--json", "--config", str(config.source)]).stdout)
     assert [(d["id"], d["title"]) for d in listed["documents"]] == [("note.md#1", "Caspian shipping")]
+    assert listed["documents"][0]["words"] == 45 and "text" not in listed["documents"][0]
     shown = run_cli(["corpus", "show", "note.md#1", "--config", str(config.source)])
     assert "Container traffic across the Caspian" in shown.stdout
     missing = run_cli(["corpus", "show", "nope", "--config", str(config.source)])

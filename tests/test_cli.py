@@ -181,6 +181,8 @@ def test_opml_round_trip(tmp_path: Path, sample_site: SampleSite) -> None:
         "enabled": True,
         "exclude": [],
         "fetch_pages": True,
+        "max_entries": None,
+        "timeout": None,
     }
     (tmp_path / "not.opml").write_text("<html/>")
     code, _, err = invoke("feeds", "import-opml", str(tmp_path / "not.opml"), "--config", path)

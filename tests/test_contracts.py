@@ -156,3 +156,21 @@ def test_each_third_party_library_lives_behind_one_module() -> None:
                 if not any(module == home or module.startswith(home + ".") for home in homes):
                     strays.append(f"{module} imports {top}")
     assert sorted(set(strays)) == []
+
+
+def test_the_cli_builds_no_json_by_hand() -> None:
+    """Every `--json` prints library objects through `serialize` (their one public shape): a payload is an
+    object, or a dict naming objects ({"feeds": results}), never fields copied out one by one."""
+    hand_built = []
+    for path in (SRC / "cli").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "dumps":
+                hand_built.append(f"{path.name}:{node.lineno} .{node.attr}")
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_print_json":
+                (payload,) = node.args
+                values = payload.values if isinstance(payload, ast.Dict) else [payload]
+                for value in values:
+                    if not isinstance(value, ast.Name | ast.Attribute):
+                        hand_built.append(f"{path.name}:{node.lineno} {ast.unparse(value)[:40]}")
+    assert hand_built == []

@@ -1,38 +1,108 @@
-"""Dataclasses to and from JSON-ready data (stored findings, `--json` output, brief.json).
+"""Dataclasses to and from JSON-ready data (stored findings, every `--json` output, brief.json).
 
-Generic over our frozen dataclasses: datetimes become ISO strings, tuples lists; `from_data` rebuilds the
-exact objects from the type hints, so a brief read back renders the same document. A few fields take
-other names in JSON, as the public interface promises ("class", "new_entities").
+Generic over our frozen dataclasses: datetimes become ISO strings, tuples lists, paths strings; `from_data`
+rebuilds the exact objects from the type hints, so a brief read back renders the same document. A type's
+public shape is declared once, in `_VIEWS`: fields that take other names in JSON, as the public interface
+promises ("class", "new_entities"), fields left out (an article's whole text in a listing) and properties
+added.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import json
 import types
 import typing
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any, TypeVar
 
-from briefing.models import Brief, BriefEntry, Finding, Quote
+from briefing.models import Article, BaselineDoc, Brief, BriefEntry, FeedHealth, Finding, Quote
 
 T = TypeVar("T")
 
-_RENAMES: dict[type, dict[str, str]] = {Finding: {"kind": "class", "new_names": "new_entities"}}
+
+@dataclass(frozen=True)
+class View:
+    """How one type looks in JSON: `renames` (field -> key), `omit` (fields left out), `add` (properties
+    included, after the fields), or `as_value` (the whole object as one value, e.g. a period's label)."""
+
+    renames: Mapping[str, str] = field(default_factory=dict)
+    omit: frozenset[str] = frozenset()
+    add: tuple[str, ...] = ()
+    as_value: Callable[[Any], Any] | None = None
+
+
+def _views() -> dict[type, View]:
+    from briefing.models import FetchReport
+    from briefing.period import Period
+    from briefing.pipeline.analysing import AnalysisReport
+    from briefing.pipeline.reporting import ReportResult
+    from briefing.pipeline.running import RunResult
+
+    return {
+        Finding: View(renames={"kind": "class", "new_names": "new_entities"}),
+        # A listing of articles or baseline documents: their metadata, not their text.
+        Article: View(renames={"word_count": "words"}, omit=frozenset({"text", "feed_text"})),
+        BaselineDoc: View(omit=frozenset({"text"}), add=("words",)),
+        FeedHealth: View(omit=frozenset({"extra"})),
+        FetchReport: View(add=("new",)),
+        AnalysisReport: View(
+            omit=frozenset(
+                {"articles", "baseline_key", "corpus_docs", "briefed_docs", "baseline_first", "baseline_last"}
+            ),
+            add=("baseline",),
+        ),
+        ReportResult: View(omit=frozenset({"brief"}), add=("period", "since", "until", "counts")),
+        RunResult: View(add=("new_articles", "failed_feeds", "ok")),
+        Period: View(as_value=lambda p: p.label),
+    }
+
+
+@cache
+def _view(cls: type) -> View | None:
+    return _views().get(cls)
+
+
+def _renames(cls: type) -> Mapping[str, str]:
+    view = _view(cls)
+    return view.renames if view else {}
 
 
 def to_data(obj: Any) -> Any:
-    """JSON-ready data for a dataclass (recursively), datetime, tuple or plain value."""
+    """JSON-ready data for a dataclass (recursively, in its view), datetime, date, path, enum, tuple,
+    list, dict or plain value."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        renames = _RENAMES.get(type(obj), {})
-        return {renames.get(f.name, f.name): to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, datetime):
+        view = _view(type(obj)) or View()
+        if view.as_value is not None:
+            return to_data(view.as_value(obj))
+        out = {
+            view.renames.get(f.name, f.name): to_data(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.name not in view.omit
+        }
+        return out | {name: to_data(getattr(obj, name)) for name in view.add}
+    if isinstance(obj, datetime | date):
         return obj.isoformat()
+    if isinstance(obj, enum.Enum):
+        return to_data(obj.value)
+    if isinstance(obj, Path):
+        return str(obj)
     if isinstance(obj, tuple | list):
         return [to_data(x) for x in obj]
     if isinstance(obj, dict):
-        return {k: to_data(v) for k, v in obj.items()}
+        return {str(k): to_data(v) for k, v in obj.items()}
     return obj
+
+
+def to_json(obj: Any) -> str:
+    """`obj` as indented JSON text (what every `--json` prints). Raises `TypeError` for a value with no
+    JSON form, rather than printing its repr."""
+    return json.dumps(to_data(obj), indent=2, ensure_ascii=False)
 
 
 def from_data(cls: type[T], data: Any) -> T:
@@ -59,8 +129,10 @@ def _build(hint: Any, data: Any) -> Any:
         return tuple(_build(a, x) for a, x in zip(args, data, strict=True))
     if hint is datetime:
         return datetime.fromisoformat(data)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(data)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        renames = _RENAMES.get(hint, {})
+        renames = _renames(hint)
         hints = _hints(hint)
         values = {}
         for f in dataclasses.fields(hint):

@@ -50,25 +50,13 @@ def analyze(
     Example:  briefing analyze --since 2026-11-16 --json
     """
     from briefing.pipeline import analyze as run_analysis
-    from briefing.serialize import finding_to_dict
 
     config = ctx.config()
     since_at, until_at = window(since, until, config.settings.timezone)
     assert since_at is not None
     report = run_analysis(config, since=since_at, until=until_at, all_sentences=all_sentences)
     if as_json:
-        _print_json(
-            {
-                "since": report.since.isoformat(),
-                "until": report.until.isoformat(),
-                "baseline": {
-                    "key": report.baseline_key,
-                    "corpus_documents": report.corpus_docs,
-                    "briefed_articles": report.briefed_docs,
-                },
-                "findings": [finding_to_dict(f) for f in report.findings],
-            }
-        )
+        _print_json(report)
         return
     if not report.findings:
         from briefing.store import Store
@@ -116,21 +104,7 @@ def corpus_list(ctx: Context, as_json: bool) -> None:
     config = ctx.config()
     docs = load_corpus(config.corpus, cache=corpus_cache(config))
     if as_json:
-        _print_json(
-            {
-                "documents": [
-                    {
-                        "id": d.id,
-                        "title": d.title,
-                        "authors": list(d.authors),
-                        "date": d.date.date().isoformat() if d.date else None,
-                        "words": d.words,
-                        "source": d.source,
-                    }
-                    for d in docs
-                ]
-            }
-        )
+        _print_json({"documents": docs})
         return
     for d in docs:
         date = f"{d.date:%Y-%m-%d}" if d.date else "undated   "
@@ -273,7 +247,7 @@ def eval_command(
         else:
             rows += runner.evaluate_dlnd(folder)
     if as_json:
-        _print_json({"rows": runner.as_dicts(rows)})
+        _print_json({"rows": rows})
     else:
         click.echo(runner.table(rows))
 
@@ -298,7 +272,7 @@ def _realworld(path: Path, fold: str, examples: int, as_json: bool, ctx: Any) ->
     rows = realworld.measures(judged, records, fold)
     if as_json:
         _print_json(
-            {**realworld.as_dict(rows, fold), "method": analysis.method, "model": analysis.method_detail}
+            {"fold": fold, "measures": rows, "method": analysis.method, "model": analysis.method_detail}
         )
         return
     click.echo(realworld.table(rows, fold))

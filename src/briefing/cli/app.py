@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import json
 import logging
 import signal
 import sys
@@ -227,4 +226,7 @@ def warn_without_contact(config: Config) -> None:
 
 
 def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Every `--json` output: our dataclasses in their public shape (`serialize`), nothing by hand."""
+    from briefing.serialize import to_json
+
+    click.echo(to_json(data))

@@ -85,17 +85,7 @@ def report(
         )
     brief = result.brief
     if as_json:
-        _print_json(
-            {
-                "period": brief.period_label,
-                "since": brief.period_start.isoformat(),
-                "until": brief.period_end.isoformat(),
-                "reused": result.reused,
-                "files": [str(p) for p in result.files],
-                "index": [str(p) for p in result.index],
-                "counts": vars(brief.counts),
-            }
-        )
+        _print_json(result)
         return
     c = brief.counts
     click.echo(
@@ -120,7 +110,7 @@ def _send(
         raise ConfigError("--send", ["sends what the reports folder holds: leave out --format and --output"])
     done = deliver(config, period, force=True, refresh=refresh)
     if as_json:
-        _print_json({"period": period.label, "action": done.action, "detail": done.detail})
+        _print_json(done)
     else:
         click.echo(f"brief {period.label}: {done.action}" + (f" ({done.detail})" if done.detail else ""))
     if done.action != "sent":

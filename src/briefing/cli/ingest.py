@@ -59,7 +59,7 @@ def fetch(
     with fetch_progress(live, _feed_line) as progress:
         report = run_fetch(config, feeds=list(feeds) or None, force=force, progress=progress)
     if as_json:
-        _print_json(_report_json(report))
+        _print_json(report)
     else:
         if not live:  # for logs and pipes: configuration order, not completion order
             for result in report.feeds:
@@ -112,39 +112,6 @@ def _report_summary(report: FetchReport) -> str:
     )
 
 
-def _report_json(report: FetchReport) -> dict[str, Any]:
-    return {
-        "run_id": report.run_id,
-        "started": report.started.isoformat(),
-        "finished": report.finished.isoformat(),
-        "new": report.new,
-        "pending": report.pending,
-        "feeds": [
-            {
-                "name": r.name,
-                "url": r.url,
-                "status": r.status,
-                "new": r.new,
-                "error": r.error,
-                "http_status": r.http_status,
-                "detail": r.detail,
-            }
-            for r in report.feeds
-        ],
-        "articles": [
-            {
-                "id": a.article_id,
-                "feed": a.feed,
-                "url": a.url,
-                "status": a.status,
-                "source": a.source,
-                "detail": a.detail,
-            }
-            for a in report.articles
-        ],
-    }
-
-
 # ---- articles ------------------------------------------------------------------------------------
 
 
@@ -182,27 +149,7 @@ def articles(
             include_excluded=excluded,
         )
     if as_json:
-        _print_json(
-            {
-                "articles": [
-                    {
-                        "id": a.id,
-                        "feed": a.feed,
-                        "url": a.url,
-                        "title": a.title,
-                        "authors": list(a.authors),
-                        "published": a.published.isoformat(),
-                        "date_source": a.date_source,
-                        "first_seen": a.first_seen.isoformat(),
-                        "extraction_status": a.extraction_status,
-                        "extraction_detail": a.extraction_detail,
-                        "text_source": a.text_source,
-                        "words": a.word_count,
-                    }
-                    for a in rows
-                ]
-            }
-        )
+        _print_json({"articles": rows})
         return
     if not rows:
         with Store.open(config.settings.database) as store:
@@ -231,13 +178,7 @@ def status(ctx: Context, as_json: bool) -> None:
     current = read_status(ctx.config())
     now = current.checked_at
     if as_json:
-        _print_json(
-            {
-                "feeds": [_health_json(h) for h in current.feeds],
-                "last_run": current.last_run,
-                "briefs": [vars(d) for d in current.briefs],
-            }
-        )
+        _print_json(current)
         return
     for h in current.feeds:
         click.echo(_health_line(h, now))
@@ -292,14 +233,6 @@ def _health_line(h: Any, now: datetime) -> str:
     return line
 
 
-def _health_json(h: Any) -> dict[str, Any]:
-    out = {}
-    for key, value in vars(h).items():
-        out[key] = value.isoformat() if isinstance(value, datetime) else value
-    out.pop("extra", None)
-    return out
-
-
 # ---- feeds ---------------------------------------------------------------------------------------
 
 
@@ -315,23 +248,7 @@ def feeds_list(ctx: Context, as_json: bool) -> None:
     """List the configured feeds."""
     config = ctx.config()
     if as_json:
-        _print_json(
-            {
-                "feeds": [
-                    {
-                        "name": f.name,
-                        "url": f.url,
-                        "title": f.title,
-                        "publisher": f.publisher,
-                        "tags": list(f.tags),
-                        "enabled": f.enabled,
-                        "exclude": list(f.exclude),
-                        "fetch_pages": f.fetch_pages,
-                    }
-                    for f in config.feeds
-                ]
-            }
-        )
+        _print_json({"feeds": config.feeds})
         return
     for f in config.feeds:
         state = "" if f.enabled else "  (disabled)"
@@ -351,26 +268,7 @@ def feeds_check(ctx: Context, names: tuple[str, ...], as_json: bool) -> None:
 
     results = check_feeds(ctx.config(), feeds=list(names) or None)
     if as_json:
-        _print_json(
-            {
-                "feeds": [
-                    {
-                        "name": c.name,
-                        "url": c.url,
-                        "ok": c.ok,
-                        "http_status": c.http_status,
-                        "final_url": c.final_url,
-                        "version": c.version,
-                        "title": c.title,
-                        "entries": c.entries,
-                        "newest": c.newest.isoformat() if c.newest else None,
-                        "problem": c.problem,
-                        "warnings": list(c.warnings),
-                    }
-                    for c in results
-                ]
-            }
-        )
+        _print_json({"feeds": results})
     else:
         for c in results:
             if c.ok:

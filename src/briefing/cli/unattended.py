@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from briefing.cli.app import EXIT_FAILED, Context, _setup_logging, cli, with_context
+from briefing.cli.app import EXIT_FAILED, Context, _print_json, _setup_logging, cli, with_context
 from briefing.wording import plural
 
 
@@ -42,23 +41,13 @@ def run(ctx: Context, force: bool, period: str | None, as_json: bool, quiet: boo
     config = ctx.config()
     chosen = parse_period(period, config.settings.timezone) if period else None
     result = run_once(config, period=chosen, force=force)
-    fetched = result.fetched
-    failing = [f.name for f in fetched.feeds if f.error]
-    summary = {
-        "period": result.period.label,
-        "action": result.action,
-        "detail": result.detail,
-        "files": [str(p) for p in result.files],
-        "missed": list(result.missed),
-        "new_articles": fetched.new,
-        "failed_feeds": failing,
-    }
+    failing = result.failed_feeds
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        _print_json(result)
     elif quiet and result.action not in ("written", "sent"):
         pass
     else:
-        feeds = plural(fetched.new, "new article", "new articles")
+        feeds = plural(result.new_articles, "new article", "new articles")
         if failing:
             feeds += f" ({plural(len(failing), 'feed', 'feeds')} failing: {', '.join(failing)})"
         said = f"{_said(result.action)}{_detail(result.detail)}"

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from briefing.analysis.findings import Analysis, analyse
 from briefing.analysis.index import BaselineIndex
@@ -402,7 +401,3 @@ def _names_error(j: Judged) -> str:
 
 def _builds_on_error(j: Judged) -> str:
     return f"{j.record.id}: said {j.said_builds_on or '(none)'}, expected {j.record.builds_on_seed_id}"
-
-
-def as_dict(rows: Sequence[Measure], fold: str) -> dict[str, Any]:
-    return {"fold": fold, "measures": [m.__dict__ for m in rows]}

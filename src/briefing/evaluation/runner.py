@@ -11,7 +11,7 @@ import csv
 import json
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -447,10 +447,6 @@ def evaluate_dlnd(root: Path) -> list[Row]:
         )
     )
     return out
-
-
-def as_dicts(rows: Sequence[Row]) -> list[dict[str, object]]:
-    return [asdict(r) for r in rows]
 
 
 def table(rows: Sequence[Row]) -> str:

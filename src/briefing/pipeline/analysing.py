@@ -47,6 +47,23 @@ class AnalysisReport:
     method: str = "lexical"  # "semantic" when the sentence-embedding model took part
     method_detail: str = ""  # the model, or why it was not used
 
+    @property
+    def baseline(self) -> BaselineSummary:
+        return BaselineSummary(
+            self.baseline_key, self.corpus_docs, self.briefed_docs, self.baseline_first, self.baseline_last
+        )
+
+
+@dataclass(frozen=True)
+class BaselineSummary:
+    """What the findings were measured against: `key` names the baseline's exact contents."""
+
+    key: str
+    corpus_documents: int
+    briefed_articles: int
+    first: datetime | None
+    last: datetime | None
+
 
 def corpus_cache(config: Config) -> Path:
     """Where the outcome of reading each corpus PDF is kept (by content), in the data folder."""

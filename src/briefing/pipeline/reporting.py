@@ -20,7 +20,7 @@ from briefing.clock import Clock, utc_now
 from briefing.config import Config
 from briefing.errors import ConfigError, RenderError
 from briefing.lock import RunLock
-from briefing.models import Brief, Method
+from briefing.models import Brief, BriefCounts, Method
 from briefing.period import Period
 from briefing.pipeline.analysing import analyze_in
 from briefing.render import index_pages, render_html, render_pdf
@@ -39,6 +39,22 @@ class ReportResult:
     files: list[Path]
     index: list[Path]
     reused: bool  # rendered from the saved brief.json
+
+    @property
+    def period(self) -> str:
+        return self.brief.period_label
+
+    @property
+    def since(self) -> datetime:
+        return self.brief.period_start
+
+    @property
+    def until(self) -> datetime:
+        return self.brief.period_end
+
+    @property
+    def counts(self) -> BriefCounts:
+        return self.brief.counts
 
 
 def report(

@@ -45,6 +45,15 @@ class RunResult:
     def ok(self) -> bool:
         return self.action not in ("retry", "failed", "not_retried")
 
+    @property
+    def new_articles(self) -> int:
+        return self.fetched.new
+
+    @property
+    def failed_feeds(self) -> tuple[str, ...]:
+        """The feeds whose fetch ended in an error this run."""
+        return tuple(f.name for f in self.fetched.feeds if f.error)
+
 
 def run(
     config: Config,
