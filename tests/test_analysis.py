@@ -221,7 +221,9 @@ def test_ties_in_time_do_not_follow_the_order_articles_were_stored_in(index: Bas
         ]
         findings = analyse(index, story + copies).findings
         feed_of = {a.id: a.feed for a in story + copies}
-        labels = {(feed_of[f.article_id], f.kind, f.story_label) for f in findings if f.kind != "duplicate"}
+        labels: set[tuple[str, str, str]] = {
+            (feed_of[f.article_id], f.kind, f.story_label) for f in findings if f.kind != "duplicate"
+        }
         kept = next(
             feed_of[f.article_id] for f in findings if f.title == "Border map" and f.kind != "duplicate"
         )

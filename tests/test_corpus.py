@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -256,13 +257,13 @@ def test_a_slow_pdf_is_cut_by_its_deadline_and_not_read_again_until_it_changes(
     (folder / "slow.pdf").write_bytes(slow_pdf())
     corpus = dataclasses.replace(CORPUS, paths=(folder,), read_timeout=1.0)
     calls: list[Path] = []
-    original = CorpusReader._pdf_in_worker
+    original = CorpusReader._run
 
-    def counted(self: CorpusReader, path: Path) -> tuple[str | None, str, str]:
+    def counted(self: CorpusReader, reader: Any, path: Path) -> tuple[str | None, str, str]:
         calls.append(path)
-        return original(self, path)
+        return original(self, reader, path)
 
-    monkeypatch.setattr(CorpusReader, "_pdf_in_worker", counted)
+    monkeypatch.setattr(CorpusReader, "_run", counted)
     with caplog.at_level("WARNING", logger="briefing.corpus"):
         first = load_corpus(corpus, cache=tmp_path / "cache")
         second = load_corpus(corpus, cache=tmp_path / "cache")
@@ -281,6 +282,27 @@ def test_a_slow_pdf_is_cut_by_its_deadline_and_not_read_again_until_it_changes(
     assert "slow.pdf" in {d.source for d in third} and len(calls) == 3
     load_corpus(dataclasses.replace(corpus, min_words=5, max_pdf_pages=1), cache=tmp_path / "cache")
     assert len(calls) == 4
+
+
+def test_an_html_corpus_file_is_parsed_in_the_worker_within_the_deadline(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "known.txt").write_text("Known analysis of the Caspian ports. " * 10, encoding="utf-8")
+    # 5 MB of markup takes the parser about half a second: far over a 0.05 s deadline.
+    paragraph = "<p>Known analysis of the Caspian ports and the shipping lanes across the sea. </p>"
+    (folder / "huge.html").write_text(f"<html><body>{paragraph * 60_000}</body></html>", encoding="utf-8")
+    (folder / "small.html").write_text(f"<html><body>{paragraph * 5}</body></html>", encoding="utf-8")
+    corpus = dataclasses.replace(CORPUS, paths=(folder,), read_timeout=0.05)
+    with caplog.at_level("WARNING", logger="briefing.corpus"):
+        docs = load_corpus(corpus, cache=tmp_path / "cache")
+    assert sorted(d.source for d in docs) == ["known.txt", "small.html"]
+    ours = [r.getMessage() for r in caplog.records if r.name == "briefing.corpus"]
+    assert ours == [
+        f"corpus file {folder / 'huge.html'}: skipped: took longer than 0.05 s to read "
+        "(corpus.read_timeout); not read again until it changes"
+    ]
 
 
 def test_a_corpus_file_over_the_size_limit_is_skipped_saying_so(tmp_path: Path) -> None:

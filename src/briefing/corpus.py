@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -111,44 +111,50 @@ class CorpusReader:
             return FileText(path, None, f"cannot read corpus file: {e.strerror or e}")
         suffix = path.suffix.lower()
         if suffix == ".pdf":
-            return self._pdf(path, data)
-        if suffix in (".html", ".htm"):
-            return FileText(path, html_to_text(decode_html(data), page=True))
+            return self._in_worker(path, data, pdf_text, f"{self.corpus.max_pdf_pages}|pypdf")
+        if suffix in (".html", ".htm"):  # a parser on hostile markup: the same isolation as a PDF
+            return self._in_worker(path, data, html_file_text, "html|lxml")
         text = decode_html(data)  # the same careful decoding: BOM, UTF-8, then windows-1252
         if suffix in (".md", ".markdown"):
             text = _markdown_to_text(text)
         return FileText(path, text.replace("\r\n", "\n"))
 
-    def _pdf(self, path: Path, data: bytes) -> FileText:
-        # The outcome depends on the file, the page limit and the reader's version; a timeout also on
-        # the deadline (a longer one may read it), a crash on nothing worth remembering.
+    def _in_worker(
+        self, path: Path, data: bytes, reader: Callable[[str, int], tuple[str | None, str]], recipe: str
+    ) -> FileText:
+        """`reader(path, max_pages)` in the worker, its outcome remembered by content. The outcome depends
+        on the file, the page limit and the reader's version (`recipe` names them); a timeout also on the
+        deadline (a longer one may read it), a crash on nothing worth remembering."""
         from importlib.metadata import version
 
-        recipe = f"{CACHE_FORMAT}|{self.corpus.max_pdf_pages}|pypdf {version('pypdf')}|"
-        key = hashlib.sha256(recipe.encode() + data).hexdigest()
+        library = recipe.rsplit("|", 1)[-1]
+        key_text = f"{CACHE_FORMAT}|{recipe} {version(library)}|"
+        key = hashlib.sha256(key_text.encode() + data).hexdigest()
         remembered = self._remembered(key)
         if remembered is not None:
             return FileText(path, remembered[0], remembered[1])
-        text, problem, status = self._pdf_in_worker(path)
+        text, problem, status = self._run(reader, path)
         if status != "crashed":
             self._remember(key, text, problem, self.corpus.read_timeout if status == "timeout" else None)
         return FileText(path, text, problem)
 
-    def _pdf_in_worker(self, path: Path) -> tuple[str | None, str, str]:
+    def _run(
+        self, reader: Callable[[str, int], tuple[str | None, str]], path: Path
+    ) -> tuple[str | None, str, str]:
         """(text, problem, status) where status is "ok", or the worker's: timeout, memory, crashed, failed."""
         import asyncio
 
         if self._pool is None:
-            self._pool = WorkerPool(1, self.corpus.read_timeout, PDF_MEMORY_MB)
+            self._pool = WorkerPool(1, self.corpus.read_timeout, READER_MEMORY_MB)
         try:
-            text, problem = asyncio.run(self._pool.run(pdf_text, str(path), self.corpus.max_pdf_pages))
+            text, problem = asyncio.run(self._pool.run(reader, str(path), self.corpus.max_pdf_pages))
             return text, problem, "ok"
         except ExtractError as e:
             problem = {
                 "timeout": f"skipped: took longer than {self.corpus.read_timeout:g} s to read "
                 "(corpus.read_timeout); not read again until it changes",
-                "memory": f"skipped: needs more than {PDF_MEMORY_MB} MB to read",
-            }.get(e.status, f"cannot read PDF: {e}")
+                "memory": f"skipped: needs more than {READER_MEMORY_MB} MB to read",
+            }.get(e.status, f"cannot read {path.suffix.lstrip('.').upper() or 'file'}: {e}")
             return None, problem, e.status
 
     def _remembered(self, key: str) -> tuple[str | None, str] | None:
@@ -175,7 +181,12 @@ class CorpusReader:
 
 
 CACHE_FORMAT = 1
-PDF_MEMORY_MB = 1024
+READER_MEMORY_MB = 1024
+
+
+def html_file_text(path: str, _max_pages: int) -> tuple[str | None, str]:
+    """(text, problem) of an HTML corpus file, in a worker: decoded as pages are, its main text kept."""
+    return html_to_text(decode_html(Path(path).read_bytes()), page=True), ""
 
 
 def pdf_text(path: str, max_pages: int) -> tuple[str | None, str]:

@@ -22,6 +22,11 @@ KeyboardInterrupt for SIGINT.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from briefing.models.vocabulary import WorkerFailure
+
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -78,11 +83,11 @@ class FeedError(BriefingError):
 class ExtractError(BriefingError):
     """Extraction of one article failed; `status` is timeout, crashed, memory or failed."""
 
-    def __init__(self, status: str, message: str) -> None:
-        self.status = status
+    def __init__(self, status: WorkerFailure, message: str) -> None:
+        self.status: WorkerFailure = status
         super().__init__(message)
 
-    def __reduce__(self) -> tuple[type[ExtractError], tuple[str, str]]:
+    def __reduce__(self) -> tuple[type[ExtractError], tuple[WorkerFailure, str]]:
         # Crosses the worker-process boundary, so it must pickle with both arguments.
         return (type(self), (self.status, str(self)))
 

@@ -12,6 +12,7 @@ import re
 from briefing.errors import ExtractError
 from briefing.htmltext import TITLE_CHARS, clean_labels, decode_html, normalise_text, parse_page, shorten
 from briefing.models import ExtractedPage, ExtractionOutcome
+from briefing.models.vocabulary import TextSource
 from briefing.testing_hooks import crash_point
 
 # Phrases that, in a short text, mean we got a wall or a shell instead of the article.
@@ -127,7 +128,7 @@ def choose_text(page: ExtractedPage | None, feed_text: str, min_words: int) -> E
     consent wall, "enable JavaScript"), or clearly shorter than a feed that already carries the full text.
     """
     feed_words = words(feed_text)
-    fallback_source = "feed" if feed_text.strip() else "none"
+    fallback_source: TextSource = "feed" if feed_text.strip() else "none"
     if page is None or not page.text.strip():
         return ExtractionOutcome(
             "no_text",

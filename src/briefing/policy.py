@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from briefing.models import Entry, FeedSource, FeedState
+from briefing.models.vocabulary import EntryStart, FeedStatus
 from briefing.urls import is_http_url
 
 # Errors worth retrying on a later run; the rest will not fix themselves.
@@ -59,7 +60,7 @@ def after_error(
     retry_after: datetime | None,
     now: datetime,
     max_backoff: timedelta,
-) -> tuple[str, datetime | None]:
+) -> tuple[FeedStatus, datetime | None]:
     """The feed's status and next attempt after a failed fetch.
 
     Rate limits wait exactly as long as the server asked; other errors back off exponentially from
@@ -74,7 +75,7 @@ def after_error(
     return "error", now + wait
 
 
-def initial_status(entry: Entry, source: FeedSource) -> tuple[str, str]:
+def initial_status(entry: Entry, source: FeedSource) -> tuple[EntryStart, str]:
     """How a new entry starts: (status, detail).
 
     excluded: its link matches one of the feed's exclude patterns; blocked: its link is not http(s), so

@@ -20,6 +20,7 @@ from briefing import yamltext
 from briefing.analysis.background import is_common
 from briefing.analysis.places import is_place
 from briefing.analysis.text import STOPWORDS, Sentence, fold, sentences, word_spans
+from briefing.models.vocabulary import NameKind
 
 _TITLES = frozenset(
     """president prime minister deputy foreign defence defense interior economy energy finance minister
@@ -81,7 +82,7 @@ class Name:
 
     text: str
     key: str
-    kind: str
+    kind: NameKind
     start: int
     end: int
     count: int = 1
@@ -90,7 +91,7 @@ class Name:
 @dataclass(frozen=True)
 class _Entry:
     canonical: str
-    kind: str
+    kind: NameKind
 
 
 @lru_cache(maxsize=1)
@@ -402,7 +403,7 @@ def _make_name(
     sentence: Sentence, run: list[tuple[str, int, int]], cautious: bool, mid_caps: set[str], strict: bool
 ) -> Name | None:
     words = list(run)
-    kind = ""
+    kind: NameKind | None = None
     at_start = _opens(sentence.text, words[0][1])
     # Sentence-initial ordinary words ("After", "The"), leading demonyms and titles are not the name.
     while words:

@@ -21,6 +21,7 @@ from briefing.analysis.novelty import (
 )
 from briefing.analysis.params import DEFAULTS, Params
 from briefing.analysis.text import Sentence, sentences
+from briefing.models.vocabulary import ArticleClass
 
 CONTEXT_DOCS = 3  # the closest known documents a sentence is read against
 NEAREST = 5
@@ -31,7 +32,7 @@ LEAD_WINDOW = 4  # the lead is looked for among the first quotable sentences
 class DocumentScore:
     """How one text compares with the baseline."""
 
-    kind: str  # new, development or repeat
+    kind: ArticleClass  # new, development or repeat (duplicates are found later)
     score: float  # the information score: mean share of new content terms per sentence, in [0, 1]
     max_similarity: float
     nearest: tuple[tuple[int, float], ...]  # (baseline row, similarity), closest first
@@ -95,6 +96,7 @@ def score_documents(
             restated = _restated(linking, candidates, features, scores, known, params)
         else:
             known_story = max_sim >= params.new_story_similarity
+        kind: ArticleClass
         if not known_story:
             kind = "new"
         elif linking is not None:

@@ -100,7 +100,7 @@ def _report_summary(report: FetchReport) -> str:
     feeds = ", ".join(f"{n} {label}" for label, n in counts.items())
     pages: dict[str, int] = {}
     for a in report.articles:
-        key = "extracted" if a.status == "ok" else ("kept feed text" if a.source == "feed" else a.status)
+        key: str = "extracted" if a.status == "ok" else ("kept feed text" if a.source == "feed" else a.status)
         key = "will retry" if a.status == "pending" else key
         pages[key] = pages.get(key, 0) + 1
     page_text = ", ".join(f"{n} {k}" for k, n in pages.items()) or "none fetched"

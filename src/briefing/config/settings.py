@@ -287,8 +287,8 @@ SETTINGS: tuple[Setting, ...] = (
         "corpus.read_timeout",
         "float",
         60.0,
-        "Seconds one PDF may take to read (in a worker process); a slower file is skipped and not retried "
-        "until it changes.",
+        "Seconds one PDF or HTML file may take to read (in a worker process); a slower file is skipped and "
+        "not retried until it changes.",
         1.0,
     ),
     Setting(

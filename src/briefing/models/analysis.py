@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from briefing.models.vocabulary import ArticleClass, DocOrigin, NameKind
+
 
 @dataclass(frozen=True)
 class BaselineDoc:
@@ -20,7 +22,7 @@ class BaselineDoc:
     date: datetime | None
     text: str
     source: str
-    origin: str = "corpus"
+    origin: DocOrigin = "corpus"
     url: str = ""
 
     @property
@@ -60,7 +62,7 @@ class NearDoc:
     title: str
     date: datetime | None
     similarity: float
-    origin: str = "corpus"
+    origin: DocOrigin = "corpus"
     url: str = ""
 
 
@@ -69,7 +71,7 @@ class NewName:
     """A name the article mentions that the baseline does not: its first mention and how often."""
 
     name: str
-    kind: str
+    kind: NameKind
     start: int
     end: int
     mentions: int
@@ -82,7 +84,7 @@ class Finding:
     article_id: int
     url: str
     title: str
-    kind: str
+    kind: ArticleClass
     score: float
     nearest: tuple[NearDoc, ...]
     new_sentences: tuple[Quote, ...]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from briefing.models.analysis import NearDoc, NewName, Quote
+from briefing.models.vocabulary import ArticleClass, DeliveryStatus, FeedStatus
 
 FAILING = frozenset({"error", "gone", "rate_limited"})  # feed statuses named as failing on page one
 
@@ -23,7 +24,7 @@ class BriefEntry:
     feed: str
     authors: tuple[str, ...]
     published: datetime
-    kind: str
+    kind: ArticleClass
     score: float  # orders entries; never printed
     lead: Quote | None  # the article's lead fact
     facts: tuple[Quote, ...]  # at most three further new facts, none repeating the lead or each other
@@ -66,7 +67,7 @@ class KeyItem:
     anchor: str
     title: str
     publisher: str
-    kind: str
+    kind: ArticleClass
     quote: Quote | None
     url: str
     published: datetime | None = None
@@ -97,7 +98,7 @@ class SourceHealth:
     name: str
     publisher: str
     url: str
-    status: str
+    status: FeedStatus
     items: int  # this period
     usual: float | None  # mean items per week over the eight weeks before
     last_success: datetime | None
@@ -214,7 +215,7 @@ class Delivery:
     period: str
     rendered_at: datetime
     files: tuple[str, ...]
-    status: str
+    status: DeliveryStatus
     message_id: str | None
     recipients: tuple[str, ...]
     attempts: int

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from briefing.models.vocabulary import ExtractionStatus, FeedOutcome, FeedStatus, TextSource
+
 
 @dataclass(frozen=True)
 class FeedSource:
@@ -47,7 +49,7 @@ class FeedState:
     last_error_at: datetime | None = None
     consecutive_errors: int = 0
     next_attempt: datetime | None = None
-    status: str = "new"
+    status: FeedStatus = "new"
     degraded_reason: str | None = None
     redirect_target: str | None = None
     redirect_first_seen: datetime | None = None
@@ -115,8 +117,8 @@ class ExtractionOutcome:
     failed, skipped; `source` says where the text came from: page, feed or none.
     """
 
-    status: str
-    source: str
+    status: ExtractionStatus
+    source: TextSource
     text: str
     detail: str = ""
     page: ExtractedPage | None = None
@@ -137,8 +139,8 @@ class Article:
     date_source: str
     first_seen: datetime
     text: str
-    text_source: str
-    extraction_status: str
+    text_source: TextSource
+    extraction_status: ExtractionStatus
     extraction_detail: str
     word_count: int
     categories: tuple[str, ...] = ()
@@ -166,7 +168,7 @@ class FeedResult:
 
     name: str
     url: str
-    status: str
+    status: FeedOutcome
     new: int = 0
     error: str | None = None
     http_status: int | None = None
@@ -181,8 +183,8 @@ class ArticleResult:
     article_id: int
     feed: str
     url: str
-    status: str
-    source: str
+    status: ExtractionStatus
+    source: TextSource
     detail: str = ""
 
 
@@ -213,7 +215,7 @@ class FeedHealth:
     name: str
     url: str
     enabled: bool
-    status: str
+    status: FeedStatus
     last_checked: datetime | None
     last_success: datetime | None
     last_new: datetime | None

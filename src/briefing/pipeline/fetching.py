@@ -35,6 +35,7 @@ from briefing.models import (
     FetchReport,
     Retrieved,
 )
+from briefing.models.vocabulary import ExtractionStatus, FeedOutcome, TextSource
 from briefing.policy import (
     MAX_RATE_LIMIT,
     after_error,
@@ -245,7 +246,9 @@ class _FetchRun:
             state = held
         reason = skip_reason(state, self.clock(), force=self.force)
         if reason:
-            status = state.status if state and state.status in ("gone", "rate_limited") else "skipped"
+            status: FeedOutcome = "skipped"
+            if state and state.status in ("gone", "rate_limited"):
+                status = "gone" if state.status == "gone" else "rate_limited"
             return FeedResult(source.name, source.url, status, error=reason)
         waiting = None if self.force else self._host_wait(source.url)
         if waiting:
@@ -296,11 +299,11 @@ class _FetchRun:
             f"{saved.updated} updated" if saved.updated else "",
             _redirect_note(got),
         ]
-        status = "degraded" if update.degraded else ("new" if new else "unchanged")
+        outcome: FeedOutcome = "degraded" if update.degraded else ("new" if new else "unchanged")
         return FeedResult(
             source.name,
             source.url,
-            status,
+            outcome,
             new=new,
             error=update.degraded,
             http_status=got.status,
@@ -329,7 +332,9 @@ class _FetchRun:
             source.name, message, self.clock(), status=status, next_attempt=next_attempt
         )
         log.debug("feed %s: %s", source.name, message)  # the caller reports each feed once
-        shown = status if status in ("gone", "rate_limited") else "error"
+        shown: FeedOutcome = (
+            "gone" if status == "gone" else "rate_limited" if status == "rate_limited" else "error"
+        )
         return FeedResult(source.name, source.url, shown, error=message, http_status=http_status)
 
     def _host_wait(self, url: str) -> str:
@@ -357,7 +362,7 @@ class _FetchRun:
         except Exception as e:  # last resort: one article must never stop the others
             log.exception("article %s: unexpected error", p.url)
             detail = f"unexpected error: {type(e).__name__}: {e}; kept the feed text"
-            fallback = "feed" if p.feed_text.strip() else "none"
+            fallback: TextSource = "feed" if p.feed_text.strip() else "none"
             self.store.save_extraction(
                 p.id, ExtractionOutcome("failed", fallback, p.feed_text, detail), self.clock()
             )
@@ -380,7 +385,7 @@ class _FetchRun:
 
     async def _fetch_page(self, source: FeedSource, p: PendingArticle) -> ArticleResult:
         settings = self.config.settings
-        fallback = "feed" if p.feed_text.strip() else "none"
+        fallback: TextSource = "feed" if p.feed_text.strip() else "none"
         shared = self.store.shared_text(p.canonical_url, p.id)
         if shared is not None:
             text, detail, _ = shared
@@ -403,7 +408,7 @@ class _FetchRun:
                 answered = e.url or p.url  # the host that asked, after any redirect
                 self._remember_host_wait(answered, bounded(e.retry_after, self.clock(), MAX_RATE_LIMIT))
             final = page_error_is_final(e.kind, e.status, p.attempts, settings.page_attempts)
-            status = "blocked" if e.kind == "blocked" else "fetch_error"
+            status: ExtractionStatus = "blocked" if e.kind == "blocked" else "fetch_error"
             detail = e.message if final else f"{e.message}; will retry next run"
             outcome = ExtractionOutcome(status, fallback, p.feed_text, detail)
             # A server asking us to wait has not failed: that try does not count.

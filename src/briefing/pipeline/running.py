@@ -21,6 +21,7 @@ from briefing.config import Config
 from briefing.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from briefing.lock import RunLock
 from briefing.models import Brief, Delivery, FetchReport
+from briefing.models.vocabulary import DeliveryAction
 from briefing.period import Period
 from briefing.pipeline.fetching import fetch
 from briefing.schedule import latest_due, missed_between
@@ -36,7 +37,7 @@ class RunResult:
 
     fetched: FetchReport
     period: Period
-    action: str
+    action: DeliveryAction
     detail: str = ""
     files: tuple[Path, ...] = ()
     missed: tuple[str, ...] = field(default_factory=tuple)
@@ -96,7 +97,7 @@ class Delivered:
     failed."""
 
     period: Period
-    action: str
+    action: DeliveryAction
     detail: str = ""
     files: tuple[Path, ...] = ()
 
@@ -133,7 +134,7 @@ def deliver(
         return Delivered(period, action, detail, files)
 
 
-def _skip(done: Delivery | None, config: Config, force: bool) -> tuple[str, str] | None:
+def _skip(done: Delivery | None, config: Config, force: bool) -> tuple[DeliveryAction, str] | None:
     if force or done is None:
         return None
     if done.status == "sent" or (done.status == "written" and not config.email.enabled):
@@ -154,7 +155,7 @@ def _deliver(
     clock: Clock,
     env: Mapping[str, str] | None,
     before: Delivery | None,
-) -> tuple[str, str]:
+) -> tuple[DeliveryAction, str]:
     """Send the brief and record the outcome in the ledger: ("sent" | "retry" | "failed", detail)."""
     from briefing import mail
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from briefing.models import Entry, FeedHealth, FeedSource, FeedState, Retrieved
+from briefing.models.vocabulary import EntryStart
 from briefing.store.base import StoreBase, dt, ts
 from briefing.testing_hooks import crash_point
 
@@ -19,14 +20,14 @@ class NewEntry:
     """An entry to store, with the state it starts in (pending, excluded, blocked or feed)."""
 
     entry: Entry
-    status: str
+    status: EntryStart
     detail: str = ""
 
 
 @dataclass(frozen=True)
 class SavedEntries:
     new_ids: tuple[int, ...]
-    new_statuses: tuple[str, ...]
+    new_statuses: tuple[EntryStart, ...]
     updated: int
     unchanged: int
 
@@ -74,7 +75,7 @@ class FeedQueries(StoreBase):
         ids of the new rows.
         """
         new_ids: list[int] = []
-        new_statuses: list[str] = []
+        new_statuses: list[EntryStart] = []
         updated = unchanged = 0
         with self.write() as conn:
             feed_id = self._feed_id(conn, feed)

@@ -6,8 +6,10 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from briefing.models import Delivery
+from briefing.models.vocabulary import DeliveryStatus
 from briefing.store.base import StoreBase, dt, ts
 
 _COLUMNS = (
@@ -79,7 +81,7 @@ def _delivery(row: Sequence[object]) -> Delivery:
         period=str(row[0]),
         rendered_at=datetime.fromisoformat(str(row[1])),
         files=tuple(json.loads(str(row[2]))),
-        status=str(row[3]),
+        status=cast(DeliveryStatus, row[3]),
         message_id=str(row[4]) if row[4] else None,
         recipients=tuple(json.loads(str(row[5]))),
         attempts=int(str(row[6])),
