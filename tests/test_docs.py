@@ -57,7 +57,7 @@ def test_changelog_keeps_unreleased_on_top() -> None:
 
 
 KINDS = {
-    "function": {"load_config", "fetch", "check_feeds", "analyze", "report", "run", "deliver"},
+    "function": {"load_config", "fetch", "check_feeds", "analyze", "report", "run", "deliver", "search"},
     "error": {
         "BriefingError",
         "ConfigError",
@@ -68,6 +68,7 @@ KINDS = {
         "RunLockedError",
         "RenderError",
         "DeliveryError",
+        "QueryError",
     },
     "class": {
         "Config",
@@ -81,6 +82,8 @@ KINDS = {
         "Brief",
         "Finding",
         "Period",
+        "SearchResult",
+        "SearchHit",
     },
     "text": {"__version__"},
 }

@@ -1,9 +1,9 @@
 """briefing: watch regional analysis feeds and brief the analyst on what is genuinely new.
 
 The public API is listed in `__all__`: the pipeline's functions (`fetch`, `analyze`, `report`, `run`,
-`deliver`, `check_feeds`, `load_config`), their results and the errors they raise. Attributes load their
-modules on first use, so importing the package (and starting the CLI) stays fast. No submodule shares a
-name with an export (a submodule, once imported, would shadow it).
+`deliver`, `check_feeds`, `search`, `load_config`), their results and the errors they raise. Attributes
+load their modules on first use, so importing the package (and starting the CLI) stays fast. No
+submodule shares a name with an export (a submodule, once imported, would shadow it).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _EXPORTS = {
     "report": "briefing.pipeline.reporting",
     "run": "briefing.pipeline.running",
     "deliver": "briefing.pipeline.running",
+    "search": "briefing.pipeline.searching",
     # classes: configuration, store, progress hooks and results
     "Config": "briefing.config",
     "Store": "briefing.store",
@@ -34,6 +35,8 @@ _EXPORTS = {
     "Brief": "briefing.models",
     "Finding": "briefing.models",
     "Period": "briefing.period",
+    "SearchResult": "briefing.pipeline.searching",
+    "SearchHit": "briefing.models",
     # errors
     "BriefingError": "briefing.errors",
     "ConfigError": "briefing.errors",
@@ -44,6 +47,7 @@ _EXPORTS = {
     "RunLockedError": "briefing.errors",
     "RenderError": "briefing.errors",
     "DeliveryError": "briefing.errors",
+    "QueryError": "briefing.errors",
 }
 
 __all__ = [
@@ -61,10 +65,13 @@ __all__ = [
     "Finding",
     "Period",
     "Progress",
+    "QueryError",
     "RenderError",
     "ReportResult",
     "RunLockedError",
     "RunResult",
+    "SearchHit",
+    "SearchResult",
     "StorageError",
     "Store",
     "__version__",
@@ -75,6 +82,7 @@ __all__ = [
     "load_config",
     "report",
     "run",
+    "search",
 ]
 
 if TYPE_CHECKING:
@@ -86,16 +94,18 @@ if TYPE_CHECKING:
         ExtractError,
         FeedError,
         FetchError,
+        QueryError,
         RenderError,
         RunLockedError,
         StorageError,
     )
-    from briefing.models import Brief, FetchReport, Finding
+    from briefing.models import Brief, FetchReport, Finding, SearchHit
     from briefing.period import Period
     from briefing.pipeline.analysing import AnalysisReport, analyze
     from briefing.pipeline.fetching import Progress, check_feeds, fetch
     from briefing.pipeline.reporting import ReportResult, report
     from briefing.pipeline.running import Delivered, RunResult, deliver, run
+    from briefing.pipeline.searching import SearchResult, search
     from briefing.store import Store
 
 

@@ -44,6 +44,10 @@ class ConfigError(BriefingError):
         super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
 
 
+class QueryError(ConfigError):
+    """A search query that cannot be run (unbalanced quotes, nothing to look for): a usage error."""
+
+
 class RunLockedError(BriefingError):
     """Another briefing process holds the run lock for this data folder."""
 

@@ -141,6 +141,22 @@ def skeleton(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", word[0] + rest)
 
 
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, tuple[str, ...]]:
+    """Each gazetteer entry's canonical name (plain) -> every spelling it lists."""
+    raw = yamltext.load(resources.files("briefing.analysis").joinpath("gazetteer.yaml").read_text("utf-8"))
+    return {_plain(item["name"]): (item["name"], *item["aliases"]) for item in raw}
+
+
+def spellings(text: str) -> tuple[str, ...]:
+    """Every spelling the gazetteer knows for the name `text` (Pashinian -> Nikol Pashinyan, Pashinyan,
+    ...), or () when it is not in the gazetteer: what a search for one should also find."""
+    entry = _gazetteer().get(_plain(text))
+    if entry is None:
+        return ()
+    return tuple(dict.fromkeys(_aliases()[_plain(entry.canonical)]))
+
+
 def name_key(text: str) -> str:
     """The key a name is matched by: the gazetteer's canonical name, else its word skeletons."""
     plain = _plain(text)

@@ -485,6 +485,11 @@ class Settings:
         return self.data_dir / "briefing.sqlite3"
 
     @property
+    def corpus_cache(self) -> Path:
+        """Where the outcome of reading each PDF or HTML corpus file is kept (by content)."""
+        return self.data_dir / "corpus-cache"
+
+    @property
     def worker_count(self) -> int:
         return self.workers or (os.cpu_count() or 1)
 

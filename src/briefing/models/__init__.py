@@ -38,6 +38,7 @@ from briefing.models.ingest import (
     Retrieved,
     WatchTopic,
 )
+from briefing.models.search import SearchHit
 
 __all__ = [
     "Article",
@@ -68,6 +69,7 @@ __all__ = [
     "Quote",
     "RepeatItem",
     "Retrieved",
+    "SearchHit",
     "Section",
     "SourceActivity",
     "SourceHealth",

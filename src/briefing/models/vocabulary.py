@@ -48,3 +48,5 @@ DeliveryAction = Literal["already_done", "not_retried", "written", "sent", "retr
 DocOrigin = Literal["corpus", "briefed"]
 # What a name names ("name" when nothing tells; outlets are never reported as new names).
 NameKind = Literal["person", "organisation", "place", "event", "outlet", "name"]
+# Where a search hit comes from.
+HitKind = Literal["article", "baseline"]

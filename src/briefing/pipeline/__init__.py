@@ -27,12 +27,15 @@ _EXPORTS = {
     "reset_feed": "briefing.pipeline.managing",
     "OpmlImport": "briefing.pipeline.managing",
     "import_opml": "briefing.pipeline.managing",
+    "SearchResult": "briefing.pipeline.searching",
+    "search": "briefing.pipeline.searching",
 }
 __all__ = [
     "AnalysisReport",
     "OpmlImport",
     "Progress",
     "ReportResult",
+    "SearchResult",
     "Status",
     "analyze",
     "baseline",
@@ -42,6 +45,7 @@ __all__ = [
     "report",
     "reset_feed",
     "run_async",
+    "search",
     "select_feeds",
     "status",
     "utc_now",
@@ -53,6 +57,7 @@ if TYPE_CHECKING:
     from briefing.pipeline.fetching import Progress, check_feeds, fetch, run_async, select_feeds
     from briefing.pipeline.managing import OpmlImport, Status, import_opml, reset_feed, status
     from briefing.pipeline.reporting import ReportResult, report
+    from briefing.pipeline.searching import SearchResult, search
 
 
 def __getattr__(name: str) -> Any:

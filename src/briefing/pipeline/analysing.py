@@ -66,8 +66,8 @@ class BaselineSummary:
 
 
 def corpus_cache(config: Config) -> Path:
-    """Where the outcome of reading each corpus PDF is kept (by content), in the data folder."""
-    return config.settings.data_dir / "corpus-cache"
+    """Where the outcome of reading each corpus PDF or HTML file is kept (by content)."""
+    return config.settings.corpus_cache
 
 
 def baseline(config: Config, store: Store, before: datetime) -> list[BaselineDoc]:

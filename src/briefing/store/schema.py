@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 APPLICATION_ID = 0x42524647  # "BRFG": refuse databases that are not ours
+TOKENIZER = "unicode61 remove_diacritics 2"  # Türkiye finds Turkiye, Əliyev finds Aliyev
+_FTS_ADD = (
+    "INSERT INTO {table} (rowid, title, feed_text, text)"
+    " VALUES ({row}.id, {row}.title, {row}.feed_text, {row}.text);"
+)
+_FTS_DROP = (
+    "INSERT INTO {table} ({table}, rowid, title, feed_text, text)"
+    " VALUES ('delete', {row}.id, {row}.title, {row}.feed_text, {row}.text);"
+)
 
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -148,6 +157,53 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             # A host that asked us to wait (429/503 with Retry-After): its feeds and pages wait too,
             # across runs.
             "CREATE TABLE host_waits (host TEXT PRIMARY KEY, until TEXT NOT NULL)",
+        ],
+    ),
+    (
+        5,
+        [
+            # Full-text search. The index reads its text from `articles` (external content) and triggers
+            # keep it in step in the same transaction as every write; diacritics fold as in the analysis.
+            f"""CREATE VIRTUAL TABLE articles_fts USING fts5(
+                title, feed_text, text, content='articles', content_rowid='id', tokenize='{TOKENIZER}'
+            )""",
+            f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+                {_FTS_ADD.format(table="articles_fts", row="new")}
+            END""",
+            f"""CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+                {_FTS_DROP.format(table="articles_fts", row="old")}
+            END""",
+            f"""CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, feed_text, text ON articles
+                WHEN old.title IS NOT new.title OR old.feed_text IS NOT new.feed_text
+                    OR old.text IS NOT new.text
+            BEGIN
+                {_FTS_DROP.format(table="articles_fts", row="old")}
+                {_FTS_ADD.format(table="articles_fts", row="new")}
+            END""",
+            "INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')",
+            "CREATE VIRTUAL TABLE articles_terms USING fts5vocab(articles_fts, 'row')",
+            # The seed corpus's documents, copied here for search (they live in files): replaced as a
+            # whole when the corpus changes (meta 'baseline_search' holds its fingerprint).
+            """CREATE TABLE baseline_docs (
+                id INTEGER PRIMARY KEY,
+                doc_id TEXT NOT NULL UNIQUE,
+                title TEXT NOT NULL,
+                authors TEXT NOT NULL DEFAULT '[]',
+                date TEXT,
+                source TEXT NOT NULL,
+                feed_text TEXT NOT NULL DEFAULT '',
+                text TEXT NOT NULL
+            )""",
+            f"""CREATE VIRTUAL TABLE baseline_fts USING fts5(
+                title, feed_text, text, content='baseline_docs', content_rowid='id', tokenize='{TOKENIZER}'
+            )""",
+            f"""CREATE TRIGGER baseline_fts_insert AFTER INSERT ON baseline_docs BEGIN
+                {_FTS_ADD.format(table="baseline_fts", row="new")}
+            END""",
+            f"""CREATE TRIGGER baseline_fts_delete AFTER DELETE ON baseline_docs BEGIN
+                {_FTS_DROP.format(table="baseline_fts", row="old")}
+            END""",
+            "CREATE VIRTUAL TABLE baseline_terms USING fts5vocab(baseline_fts, 'row')",
         ],
     ),
 ]

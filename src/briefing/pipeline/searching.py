@@ -1,0 +1,67 @@
+"""search(): full-text search over the stored articles and the seed corpus (read only, apart from the
+searchable copy of the corpus, which is replaced when the corpus changes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from briefing.config import Config
+from briefing.corpus import load_corpus
+from briefing.models import SearchHit
+from briefing.query import expression, parse
+from briefing.store import Store
+from briefing.store.search import baseline_key
+
+Within = Literal["articles", "baseline", "all"]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The hits of one query, best first, and the FTS5 expression it ran as (names' spellings included)."""
+
+    query: str
+    expression: str
+    within: Within
+    hits: tuple[SearchHit, ...]
+
+
+def search(
+    config: Config,
+    query: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    feed: str | None = None,
+    within: Within = "all",
+    limit: int = 20,
+) -> SearchResult:
+    """Search `within` the stored articles, the baseline (the seed corpus and, with
+    `corpus.include_briefed`, the articles already briefed) or both. Raises `QueryError` for a query that
+    cannot mean anything, `ConfigError` for an unknown feed."""
+    parsed = parse(query)
+    if feed:
+        config.feed(feed)
+    with Store.open(config.settings.database) as store:
+        match = expression(parsed, store.indexed_terms)
+        hits: list[SearchHit] = []
+        if within in ("articles", "all"):
+            hits += store.search_articles(match, since=since, until=until, feed=feed, limit=limit)
+        if within == "baseline" and config.corpus.include_briefed:  # briefed articles are known too
+            hits += store.search_articles(
+                match, since=since, until=until, feed=feed, briefed_only=True, limit=limit
+            )
+        if within in ("baseline", "all") and not feed:
+            _keep_corpus_copy(config, store)
+            hits += store.search_baseline(match, since=since, until=until, limit=limit)
+    hits.sort(key=lambda h: -h.score)
+    return SearchResult(query, match, within, tuple(hits[:limit]))
+
+
+def _keep_corpus_copy(config: Config, store: Store) -> None:
+    """The searchable copy of the seed corpus, replaced when the corpus's documents changed."""
+    docs = load_corpus(config.corpus, cache=config.settings.corpus_cache)
+    key = baseline_key(docs)
+    if store.baseline_copy_key() != key:
+        store.keep_baseline(docs, key)

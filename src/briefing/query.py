@@ -1,0 +1,133 @@
+"""The search query language, turned into an SQLite FTS5 expression that cannot be a syntax error.
+
+A query is words and "quoted phrases", all required; `OR` between two terms accepts either; `-term`
+leaves out documents that have it; `word*` matches words that start so. Case and diacritics do not
+matter (Türkiye finds Turkiye). Names are folded as the analysis folds them: a name the gazetteer knows
+also finds its other spellings (Pashinian finds Pashinyan, Turkey finds Türkiye), and a capitalised word
+also finds the indexed words that are the same name in another transliteration (Mirziyoev finds
+Mirziyoyev).
+
+Every term reaches FTS5 as a quoted string, so no punctuation in a query can break the expression; what
+a query cannot mean (an unbalanced quote, OR with nothing beside it, only exclusions) is a `QueryError`
+naming the problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from briefing.analysis.names import skeleton, spellings
+from briefing.analysis.text import fold
+from briefing.errors import QueryError
+
+_TOKEN = re.compile(r'\s*(-?)(?:"([^"]*)"|(\S+))')
+_WORD = re.compile(r"\w+")
+SAME_NAME = 0.8  # how alike two spellings must be (difflib ratio) besides sharing a skeleton
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing to look for: its words (a phrase when several), a prefix, and whether the user wrote it
+    capitalised (then it may be a name in another spelling)."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    capitalised: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass(frozen=True)
+class Query:
+    """Groups that must all match, each one of its alternatives (`a OR b`), and terms to exclude."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    excluded: tuple[Term, ...] = ()
+
+
+def parse(text: str) -> Query:
+    """Parse a query; raises `QueryError` for one that cannot mean anything."""
+    if text.count('"') % 2:
+        raise QueryError("QUERY", [f'unbalanced quote in {text!r}: close the phrase with another "'])
+    groups: list[list[Term]] = []
+    excluded: list[Term] = []
+    joining = False
+    for minus, phrase, word in _TOKEN.findall(text):
+        if word == "OR" and not minus:
+            if not groups or joining:
+                raise QueryError("QUERY", [f"OR needs a term on each side in {text!r}"])
+            joining = True
+            continue
+        term = _term(phrase if word == "" else word, quoted=word == "")
+        if term is None:
+            continue
+        if minus:
+            excluded.append(term)
+        elif joining:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        joining = False
+    if joining:
+        raise QueryError("QUERY", [f"OR needs a term on each side in {text!r}"])
+    if not groups:
+        what = "only exclusions" if excluded else "no words"
+        raise QueryError("QUERY", [f"{text!r} has {what}: give at least one word to look for"])
+    return Query(tuple(tuple(g) for g in groups), tuple(excluded))
+
+
+def _term(raw: str, *, quoted: bool) -> Term | None:
+    prefix = not quoted and raw.endswith("*")
+    words = tuple(_WORD.findall(raw))
+    if not words:
+        return None  # punctuation alone: nothing to look for
+    return Term(words, prefix=prefix and len(words) == 1, capitalised=raw[:1].isupper())
+
+
+def expression(query: Query, indexed: Callable[[str, str], Sequence[str]] | None = None) -> str:
+    """The FTS5 MATCH expression for `query`. `indexed(low, high)` lists the index's terms in a range,
+    for the transliteration variants of capitalised words (none are looked up without it)."""
+    required = " AND ".join(
+        "(" + " OR ".join(_alternatives(t, indexed) for t in group) + ")" for group in query.groups
+    )
+    if not query.excluded:
+        return required
+    return f"({required}) NOT (" + " OR ".join(_alternatives(t, None) for t in query.excluded) + ")"
+
+
+def _alternatives(term: Term, indexed: Callable[[str, str], Sequence[str]] | None) -> str:
+    if term.prefix:
+        return _quoted(term.words) + "*"
+    found = [term.words, *(tuple(_WORD.findall(s)) for s in spellings(term.text))]
+    if indexed is not None and term.capitalised and len(term.words) == 1:
+        found += [(w,) for w in _same_name(term.words[0], indexed)]
+    forms = {fold(" ".join(words)): _quoted(words) for words in reversed(found)}  # one per folded form
+    ordered = sorted(forms.values())
+    return ordered[0] if len(ordered) == 1 else "(" + " OR ".join(ordered) + ")"
+
+
+def _same_name(word: str, indexed: Callable[[str, str], Sequence[str]]) -> list[str]:
+    """Indexed words that are `word` in another transliteration: the same skeleton, spelled alike."""
+    plain = fold(word)
+    if len(plain) < 4:
+        return []
+    key = skeleton(plain)
+    low = plain[:1]
+    high = chr(ord(low) + 1)
+    return [
+        t
+        for t in indexed(low, high)
+        if t != plain
+        and abs(len(t) - len(plain)) <= 3
+        and skeleton(t) == key
+        and difflib.SequenceMatcher(None, t, plain).ratio() >= SAME_NAME
+    ]
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
