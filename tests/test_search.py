@@ -155,3 +155,14 @@ def test_a_store_from_before_search_is_indexed_when_it_is_upgraded(tmp_path: Pat
     with Store.open(db) as store:
         (hit,) = store.search_articles(expression(parse("Meghri")))
     assert hit.id == "a1" and hit.title == "Meghri crossing"
+
+
+def test_an_article_carried_by_two_feeds_is_one_hit_naming_both(
+    tmp_path: Path, sample_site: SampleSite
+) -> None:
+    feeds = site_feeds(sample_site)
+    feeds.append({**feeds[1], "name": "ac-copy", "url": feeds[1]["url"] + "?copy"})  # the same feed again
+    config = write_config(tmp_path, feeds)
+    fetch(config)
+    (hit,) = search(config, '"Astana summit"', within="articles").hits
+    assert {hit.source, *hit.also_in} == {"ac-main", "ac-copy"} and len(hit.also_in) == 1

@@ -70,7 +70,7 @@ def search(
 
 def _hit_lines(n: int, hit: SearchHit) -> str:
     when = f"{hit.published:%Y-%m-%d}" if hit.published else "undated"
-    where = hit.source + (", briefed" if hit.briefed else "")
+    where = ", ".join((hit.source, *hit.also_in)) + (", briefed" if hit.briefed else "")
     head = f"{n:>3}. {hit.id:<10} {when}  {hit.title}  [{where}]"
     return "\n".join([head, "     " + _highlighted(hit), "     " + (hit.url or hit.source)])
 

@@ -24,3 +24,4 @@ class SearchHit:
     highlights: tuple[tuple[int, int], ...]
     score: float
     briefed: bool = False  # an article that appeared in an issued brief (part of the baseline)
+    also_in: tuple[str, ...] = ()  # other feeds that carried the same article (one hit, not several)

@@ -3,7 +3,7 @@ searchable copy of the corpus, which is replaced when the corpus changes)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -47,16 +47,29 @@ def search(
         match = expression(parsed, store.indexed_terms)
         hits: list[SearchHit] = []
         if within in ("articles", "all"):
-            hits += store.search_articles(match, since=since, until=until, feed=feed, limit=limit)
+            hits += store.search_articles(match, since=since, until=until, feed=feed, limit=2 * limit)
         if within == "baseline" and config.corpus.include_briefed:  # briefed articles are known too
             hits += store.search_articles(
-                match, since=since, until=until, feed=feed, briefed_only=True, limit=limit
+                match, since=since, until=until, feed=feed, briefed_only=True, limit=2 * limit
             )
         if within in ("baseline", "all") and not feed:
             _keep_corpus_copy(config, store)
-            hits += store.search_baseline(match, since=since, until=until, limit=limit)
+            hits += store.search_baseline(match, since=since, until=until, limit=2 * limit)
     hits.sort(key=lambda h: -h.score)
-    return SearchResult(query, match, within, tuple(hits[:limit]))
+    return SearchResult(query, match, within, tuple(_one_per_article(hits)[:limit]))
+
+
+def _one_per_article(hits: list[SearchHit]) -> list[SearchHit]:
+    """The same article carried by several feeds is one hit, the best ranked, naming the other feeds."""
+    kept: dict[str, SearchHit] = {}
+    for hit in hits:
+        key = hit.url or f"{hit.kind}:{hit.id}"
+        first = kept.get(key)
+        if first is None:
+            kept[key] = hit
+        elif hit.source != first.source and hit.source not in first.also_in:
+            kept[key] = replace(first, also_in=(*first.also_in, hit.source))
+    return list(kept.values())
 
 
 def _keep_corpus_copy(config: Config, store: Store) -> None:
