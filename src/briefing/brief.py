@@ -89,6 +89,8 @@ def assemble(
         return (-f.score, articles[f.article_id].time_order)  # equal scores: what the feeds said, not ids
 
     ranked = _interleave(sorted(by_kind["new"], key=rank), sorted(by_kind["development"], key=rank))
+    # What the analyst marked important comes first, in the key developments and in its section.
+    ranked = [f for f in ranked if f.important] + [f for f in ranked if not f.important]
     shown, cut = ranked[: report.max_entries], ranked[report.max_entries :]
     entries = {f.article_id: _entry(f, articles, config) for f in shown}
     key = [key_item(entries[f.article_id]) for f in shown[: report.key_items]]
@@ -181,6 +183,8 @@ def _entry(f: Finding, articles: dict[int, Article], config: Config) -> BriefEnt
         also_reported_by=also,
         text_note=note,
         closest=f.nearest[0] if f.kind == "new" and f.nearest else None,
+        story=f.story,
+        important=f.important,
     )
 
 
@@ -287,7 +291,9 @@ def _sections(
             )
             for sid, members in stories.items()
         ]
-        groups.sort(key=lambda g: (-max(e.score for e in g.entries), g.id))
+        groups.sort(
+            key=lambda g: (not any(e.important for e in g.entries), -max(e.score for e in g.entries), g.id)
+        )
         sections.append(Section(title, f"s{n + 1}", tuple(groups)))
     return tuple(sections)
 

@@ -48,6 +48,10 @@ class QueryError(ConfigError):
     """A search query that cannot be run (unbalanced quotes, nothing to look for): a usage error."""
 
 
+class MarkError(ConfigError):
+    """A mark that cannot be recorded (unknown id, a conflict with an active mark): a usage error."""
+
+
 class RunLockedError(BriefingError):
     """Another briefing process holds the run lock for this data folder."""
 

@@ -5,7 +5,7 @@ feed failed), 2 usage or configuration error, 75 another run holds the lock, 130
 SIGINT/SIGTERM. Errors are one line on stderr; `--debug` adds the traceback.
 """
 
-from briefing.cli import analysis, brief, ingest, search, settings, unattended  # noqa: F401  (registers commands)
+from briefing.cli import analysis, brief, feedback, ingest, search, settings, unattended  # noqa: F401
 from briefing.cli.app import cli, main
 
 __all__ = ["cli", "main"]

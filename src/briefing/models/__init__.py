@@ -22,6 +22,7 @@ from briefing.models.brief import (
     SourceYield,
     StoryGroup,
 )
+from briefing.models.feedback import Mark
 from briefing.models.ingest import (
     Article,
     ArticleResult,
@@ -63,6 +64,7 @@ __all__ = [
     "KeyItem",
     "KnownSentence",
     "Listed",
+    "Mark",
     "Method",
     "NearDoc",
     "NewName",

@@ -99,3 +99,5 @@ class Finding:
     also_reported_by: tuple[int, ...] = ()
     reasons: tuple[str, ...] = ()
     sentences: tuple[Quote, ...] = ()
+    important: bool = False  # marked important by the analyst: its story is followed and ranked up
+    marks: tuple[int, ...] = ()  # the analyst's marks applied to this finding (`briefing feedback list`)

@@ -33,6 +33,8 @@ class BriefEntry:
     also_reported_by: tuple[RepeatItem, ...]
     text_note: str = ""  # set when the text is the feed's own (the page could not be used)
     closest: NearDoc | None = None  # a new story: the closest known document (another story)
+    story: str = ""  # the story's id, as `briefing mark` takes it
+    important: bool = False  # marked important by the analyst
 
     @property
     def last_heard(self) -> datetime | None:
@@ -153,6 +155,7 @@ class Method:
     analysis: str = "lexical"
     model: str = ""
     semantic_new_story: float = 0.0
+    corrections: int = 0  # the analyst's marks that applied to this period's analysis
 
 
 @dataclass(frozen=True)

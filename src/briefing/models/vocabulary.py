@@ -45,8 +45,10 @@ DeliveryStatus = Literal["written", "rendered", "sent", "retry", "failed"]
 # What delivering a period's brief did (`run`, `report --send`, the daemon).
 DeliveryAction = Literal["already_done", "not_retried", "written", "sent", "retry", "failed", "stopped"]
 # Where a baseline document comes from.
-DocOrigin = Literal["corpus", "briefed"]
+DocOrigin = Literal["corpus", "briefed", "feedback"]  # feedback: a sentence marked not new
 # What a name names ("name" when nothing tells; outlets are never reported as new names).
 NameKind = Literal["person", "organisation", "place", "event", "outlet", "name"]
 # Where a search hit comes from.
 HitKind = Literal["article", "baseline"]
+# What an analyst's mark says (`briefing mark`).
+MarkAction = Literal["not-new", "important", "class", "ignore-name", "merge-story"]

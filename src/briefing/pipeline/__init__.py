@@ -28,6 +28,9 @@ _EXPORTS = {
     "OpmlImport": "briefing.pipeline.managing",
     "import_opml": "briefing.pipeline.managing",
     "SearchResult": "briefing.pipeline.searching",
+    "mark": "briefing.pipeline.marking",
+    "marks": "briefing.pipeline.marking",
+    "undo": "briefing.pipeline.marking",
     "search": "briefing.pipeline.searching",
 }
 __all__ = [
@@ -42,12 +45,15 @@ __all__ = [
     "check_feeds",
     "fetch",
     "import_opml",
+    "mark",
+    "marks",
     "report",
     "reset_feed",
     "run_async",
     "search",
     "select_feeds",
     "status",
+    "undo",
     "utc_now",
 ]
 
@@ -56,6 +62,7 @@ if TYPE_CHECKING:
     from briefing.pipeline.analysing import AnalysisReport, analyze, baseline
     from briefing.pipeline.fetching import Progress, check_feeds, fetch, run_async, select_feeds
     from briefing.pipeline.managing import OpmlImport, Status, import_opml, reset_feed, status
+    from briefing.pipeline.marking import mark, marks, undo
     from briefing.pipeline.reporting import ReportResult, report
     from briefing.pipeline.searching import SearchResult, search
 

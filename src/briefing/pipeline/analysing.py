@@ -13,6 +13,7 @@ from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from briefing import feedback
 from briefing.analysis import semantic
 from briefing.analysis.findings import analyse, trace_stories
 from briefing.analysis.index import BaselineIndex, fingerprint
@@ -21,7 +22,7 @@ from briefing.clock import Clock, utc_now
 from briefing.config import Config
 from briefing.corpus import load_corpus
 from briefing.lock import RunLock
-from briefing.models import Article, BaselineDoc, Finding
+from briefing.models import Article, BaselineDoc, Finding, Mark
 from briefing.store import Store
 from briefing.testing_hooks import crash_point
 
@@ -46,6 +47,7 @@ class AnalysisReport:
     stories_first_seen: dict[str, str] = field(default_factory=dict)
     method: str = "lexical"  # "semantic" when the sentence-embedding model took part
     method_detail: str = ""  # the model, or why it was not used
+    corrections: int = 0  # the analyst's marks that applied (`briefing feedback list`)
 
     @property
     def baseline(self) -> BaselineSummary:
@@ -70,8 +72,11 @@ def corpus_cache(config: Config) -> Path:
     return config.settings.corpus_cache
 
 
-def baseline(config: Config, store: Store, before: datetime) -> list[BaselineDoc]:
-    """What the reader knows at `before`: the corpus, then (if configured) the articles briefed earlier."""
+def baseline(
+    config: Config, store: Store, before: datetime, marks: Sequence[Mark] | None = None
+) -> list[BaselineDoc]:
+    """What the reader knows at `before`: the corpus, then (if configured) the articles briefed earlier,
+    then the sentences the analyst marked not new (of `marks`, default: the stored ones)."""
     docs = load_corpus(config.corpus, cache=corpus_cache(config))
     if config.corpus.include_briefed:
         briefed = set(store.briefed_ids(before))
@@ -89,7 +94,7 @@ def baseline(config: Config, store: Store, before: datetime) -> list[BaselineDoc
                     url=a.url,
                 )
             )
-    return docs
+    return docs + feedback.baseline_docs(store.marks() if marks is None else marks)
 
 
 def analyze(
@@ -122,7 +127,8 @@ def analyze_in(
     all_sentences: bool = False,
 ) -> AnalysisReport:
     """`analyze` inside a run that already holds the lock and the store."""
-    docs = baseline(config, store, since)
+    marks = store.marks()  # read once: the same marks for the baseline and for the findings
+    docs = baseline(config, store, since, marks)
     index = BaselineIndex.load_or_build(docs, config.settings.data_dir / "index")
     index.release_counts()
     params = config.analysis
@@ -159,6 +165,8 @@ def analyze_in(
         if not all_sentences:
             store.save_findings(findings, key, clock())
             crash_point("after_analysis")
+    # Stored as the analysis made them; the analyst's marks apply as they are read.
+    findings, corrections = feedback.apply(findings, marks)
     dates = [d.date for d in docs if d.date is not None]
     return AnalysisReport(
         since=since,
@@ -173,6 +181,7 @@ def analyze_in(
         reused=reused,
         method="semantic" if model.used else "lexical",
         method_detail=model.detail,
+        corrections=corrections,
     )
 
 

@@ -134,6 +134,7 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
         analysis=analysis.method,
         model=analysis.method_detail,
         semantic_new_story=config.analysis.semantic_new_story,
+        corrections=analysis.corrections,
     )
     return assemble(
         config,

@@ -3,13 +3,15 @@
 WAL, synchronous=FULL, foreign keys on, a busy timeout, `BEGIN IMMEDIATE` for every write and an
 application id so that a foreign database is refused. A feed's entries and its HTTP validators are
 written in one transaction, entries first, so validators can never get ahead of the entries they
-came with. The queries live in one module per subject (feeds, articles, runs, findings, ledger, search).
+came with. The queries live in one module per subject (feeds, articles, runs, findings, ledger,
+search, feedback).
 """
 
 from __future__ import annotations
 
 from briefing.store.articles import ArticleQueries, PendingArticle
 from briefing.store.base import StoreBase, dt, ts
+from briefing.store.feedback import FeedbackQueries
 from briefing.store.feeds import FeedQueries, NewEntry, SavedEntries
 from briefing.store.findings import FindingQueries
 from briefing.store.ledger import LedgerQueries
@@ -19,7 +21,9 @@ from briefing.store.search import SearchQueries
 __all__ = ["NewEntry", "PendingArticle", "SavedEntries", "Store", "dt", "ts"]
 
 
-class Store(FeedQueries, ArticleQueries, RunQueries, FindingQueries, LedgerQueries, SearchQueries):
+class Store(
+    FeedQueries, ArticleQueries, RunQueries, FindingQueries, LedgerQueries, SearchQueries, FeedbackQueries
+):
     """Open with `Store.open(path)`; close with `close()` or use as a context manager."""
 
 

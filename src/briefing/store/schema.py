@@ -206,4 +206,24 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE VIRTUAL TABLE baseline_terms USING fts5vocab(baseline_fts, 'row')",
         ],
     ),
+    (
+        6,
+        [
+            # The analyst's marks (`briefing mark`), applied from the next analysis; an undone mark is
+            # kept, with when it was undone. A not-new quote keeps its sentence, so it stays known even if
+            # the article goes.
+            """CREATE TABLE marks (
+                id INTEGER PRIMARY KEY,
+                target TEXT NOT NULL,
+                action TEXT NOT NULL,
+                value TEXT NOT NULL DEFAULT '',
+                article_id INTEGER,
+                text TEXT NOT NULL DEFAULT '',
+                by TEXT NOT NULL,
+                at TEXT NOT NULL,
+                undone_at TEXT
+            )""",
+            "CREATE INDEX marks_active ON marks (undone_at, action)",
+        ],
+    ),
 ]
