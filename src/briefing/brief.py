@@ -26,7 +26,9 @@ from briefing.models import (
     FeedHealth,
     Finding,
     KeyItem,
+    Mention,
     Method,
+    NameMention,
     Quote,
     RepeatItem,
     Section,
@@ -34,6 +36,7 @@ from briefing.models import (
     SourceHealth,
     SourceYield,
     StoryGroup,
+    WatchedName,
 )
 from briefing.period import Period
 from briefing.urls import is_http_url
@@ -74,11 +77,13 @@ def assemble(
     now: datetime,
     *,
     sample: bool = False,
+    mentions: Sequence[NameMention] = (),
 ) -> Brief:
     """The brief for `period`.
 
     `articles` are the analysed articles by id; `others` the period's excluded or refused entries (for
-    the appendix); `history` the articles of the weeks before (for usual rates).
+    the appendix); `history` the articles of the weeks before (for usual rates); `mentions` the sentences
+    that mention the watched names (`topics[].names`).
     """
     report = config.report
     by_kind: dict[str, list[Finding]] = {k: [] for k in ("new", "development", "repeat", "duplicate")}
@@ -141,7 +146,38 @@ def assemble(
         yields=_yields(findings, articles),
         method=method,
         paper=report.paper,
+        watched=_watched(config, mentions, findings, articles),
     )
+
+
+def _watched(
+    config: Config, mentions: Sequence[NameMention], findings: Sequence[Finding], articles: dict[int, Article]
+) -> tuple[WatchedName, ...]:
+    """Each watched name with every mention of the period, oldest first; a duplicate copy of an article
+    is left out (its best copy is there)."""
+    by_id = {f.article_id: f for f in findings}
+    out = []
+    for topic in config.topics:
+        for watched in topic.names:
+            shown = []
+            for m in mentions:
+                f = by_id.get(m.article_id)
+                if m.watched != watched or f is None or f.kind == "duplicate":
+                    continue
+                a = articles[m.article_id]
+                new = f.kind == "new" or any(q.start == m.quote.start for q in f.new_sentences)
+                shown.append(
+                    Mention(
+                        f"a{a.id}", a.title, safe_url(a.url), _publisher(a), a.published, m.quote, f.kind, new
+                    )
+                )
+            shown.sort(key=lambda x: (x.published, x.anchor, x.quote.start))
+            out.append(WatchedName(_shown_name(watched), topic.name, tuple(shown)))
+    return tuple(out)
+
+
+def _shown_name(watched: str) -> str:
+    return next((f.strip() for f in watched.split("|") if f.strip()), watched.strip())
 
 
 def _publisher(a: Article) -> str:

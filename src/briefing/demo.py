@@ -33,10 +33,12 @@ TOPICS = (
     {
         "name": "South Caucasus",
         "terms": ["Armenia", "Azerbaijan", "Georgia", "Syunik", "Zangezur", "Nakhchivan", "Caucasus"],
+        "names": ["Nikol Pashinyan", "Meghri"],
     },
     {
         "name": "Central Asia",
         "terms": ["Kazakhstan", "Uzbekistan", "Turkmenistan", "Kyrgyzstan", "Tajikistan", "Central Asia"],
+        "names": ["Shavkat Mirziyoyev"],
     },
 )
 

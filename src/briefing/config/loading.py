@@ -298,11 +298,12 @@ class _Checker:
     def topics(self, raw: Any) -> tuple[WatchTopic, ...]:
         out = []
         for where, values in self.items("topics", raw, "watch topics, each with name and terms"):
-            if values.get("name") is None or not values.get("terms"):
+            if values.get("name") is None or not (values.get("terms") or values.get("names")):
                 if values.get("name") is not None:
-                    self.problem(f"{where}.terms", "give at least one term")
+                    self.problem(f"{where}.terms", "give at least one term (or names to watch)")
                 continue
-            out.append(WatchTopic(values["name"], tuple(values["terms"]), values["min_mentions"]))
+            names = tuple(n for n in values["names"] if n.strip(" |"))
+            out.append(WatchTopic(values["name"], tuple(values["terms"]), values["min_mentions"], names))
         return tuple(out)
 
     def value(self, where: str, spec: Setting, raw: Any, from_env: bool = False) -> Any:

@@ -416,6 +416,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("topics[].min_mentions", "int", 2, "Mentions needed (a title mention counts twice).", 1),
     Setting(
+        "topics[].names",
+        "list",
+        [],
+        "Names to follow: every brief lists each mention in its Watched names section, quoted, new or not. "
+        'Variants after a bar ("Nikol Pashinyan | Pashinian"); the gazetteer\'s spellings and other '
+        "transliterations match too.",
+    ),
+    Setting(
         "feeds[].name",
         "str",
         None,

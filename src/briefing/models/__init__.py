@@ -5,7 +5,15 @@ the key computed in `feeds.entry_key`, an article by its row id in the store, a 
 ``<file>#<n>`` or ``article:<id>``.
 """
 
-from briefing.models.analysis import BaselineDoc, Finding, KnownSentence, NearDoc, NewName, Quote
+from briefing.models.analysis import (
+    BaselineDoc,
+    Finding,
+    KnownSentence,
+    NameMention,
+    NearDoc,
+    NewName,
+    Quote,
+)
 from briefing.models.brief import (
     Brief,
     BriefCounts,
@@ -14,6 +22,7 @@ from briefing.models.brief import (
     Dropped,
     KeyItem,
     Listed,
+    Mention,
     Method,
     RepeatItem,
     Section,
@@ -21,6 +30,7 @@ from briefing.models.brief import (
     SourceHealth,
     SourceYield,
     StoryGroup,
+    WatchedName,
 )
 from briefing.models.feedback import Mark
 from briefing.models.ingest import (
@@ -65,7 +75,9 @@ __all__ = [
     "KnownSentence",
     "Listed",
     "Mark",
+    "Mention",
     "Method",
+    "NameMention",
     "NearDoc",
     "NewName",
     "Quote",
@@ -78,4 +90,5 @@ __all__ = [
     "SourceYield",
     "StoryGroup",
     "WatchTopic",
+    "WatchedName",
 ]

@@ -78,6 +78,15 @@ class NewName:
 
 
 @dataclass(frozen=True)
+class NameMention:
+    """A sentence of an article that mentions a watched name (`watched` as configured: "Name | variant")."""
+
+    watched: str
+    article_id: int
+    quote: Quote
+
+
+@dataclass(frozen=True)
 class Finding:
     """What is new in one article, and why. `kind` is new, development, repeat or duplicate."""
 

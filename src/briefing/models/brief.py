@@ -181,6 +181,7 @@ class Brief:
     yields: tuple[SourceYield, ...]  # per source, its articles by class
     method: Method
     paper: str = "A4"
+    watched: tuple[WatchedName, ...] = ()  # the names the analyst follows (topics[].names), in order
     version: int = 2  # brief.json's layout: 1 (no field) had new_sentences, summary and key_terms per entry
 
     @property
@@ -205,6 +206,28 @@ class Listed:
         """Where the brief's title points: its HTML page, else its PDF ("" when neither was written)."""
         paths = dict(self.files)
         return paths.get("html") or paths.get("pdf") or ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One sentence of the period that mentions a watched name, quoted with its source. `new`: the sentence
+    was new to the reader (one of the article's new sentences, or the article is a new story)."""
+
+    anchor: str
+    title: str
+    url: str  # http(s) only, else ""
+    publisher: str
+    published: datetime
+    quote: Quote
+    kind: ArticleClass
+    new: bool
+
+
+@dataclass(frozen=True)
+class WatchedName:
+    name: str  # as the brief names it: the first form configured
+    topic: str
+    mentions: tuple[Mention, ...]
 
 
 @dataclass(frozen=True)

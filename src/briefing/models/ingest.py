@@ -31,6 +31,7 @@ class WatchTopic:
     name: str
     terms: tuple[str, ...]
     min_mentions: int = 2
+    names: tuple[str, ...] = ()  # followed in the brief's Watched names section ("Name | variant")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from briefing.analysis.watched import mentions
 from briefing.brief import assemble
 from briefing.clock import Clock, utc_now
 from briefing.config import Config
@@ -147,6 +148,10 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
         method,
         now,
         sample=sample,
+        mentions=mentions(
+            [analysis.articles[f.article_id] for f in analysis.findings],
+            [w for t in config.topics for w in t.names],
+        ),
     )
 
 

@@ -1,0 +1,77 @@
+"""Mentions of the names the analyst watches (`topics[].names`), sentence by sentence.
+
+A watched name is written "Nikol Pashinyan | Pashinian": the first form is how the brief names it, the
+others are variants. A sentence mentions it when, case and diacritics folded, it contains any of those forms
+or a spelling the gazetteer gives for them (Türkiye for Turkey), or a capitalised word that is the same
+name in another transliteration (Mirziyoev for Mirziyoyev: the same skeleton, spelled alike). Each mention
+is the whole sentence, with its offsets in the article's text, so the brief quotes it exactly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from briefing.analysis.names import skeleton, spellings
+from briefing.analysis.text import fold, sentences
+from briefing.models import Article, NameMention, Quote
+
+_WORD = re.compile(r"\w+")
+SAME_NAME = 0.8  # as in search: two spellings of one name share a skeleton and are this alike
+
+
+def forms(watched: str) -> tuple[str, ...]:
+    """The forms a watched name is matched in: its own, its variants, and the gazetteer's spellings."""
+    own = [f.strip() for f in watched.split("|") if f.strip()]
+    found = [*own, *(s for f in own for s in spellings(f))]
+    return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    watched: str
+    phrases: re.Pattern[str]  # every form, folded, as whole words
+    surnames: tuple[tuple[str, str], ...]  # (folded last word, its skeleton) for transliterations
+
+    def matches(self, text: str) -> bool:
+        folded = fold(text)
+        if self.phrases.search(folded):
+            return True
+        for word in _WORD.findall(text):
+            if not word[:1].isupper() or len(word) < 5:
+                continue
+            plain = fold(word)
+            key = skeleton(plain)
+            for surname, surname_key in self.surnames:
+                if key == surname_key and difflib.SequenceMatcher(None, plain, surname).ratio() >= SAME_NAME:
+                    return True
+        return False
+
+
+def _matcher(watched: str) -> _Matcher:
+    folded = sorted({" ".join(_WORD.findall(fold(f))) for f in forms(watched)} - {""}, key=len, reverse=True)
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(f).replace(r"\ ", r"\W+") for f in folded) + r")\b")
+    last_words = {_WORD.findall(f)[-1] for f in folded}
+    surnames = tuple((w, skeleton(w)) for w in sorted(last_words) if len(w) >= 5)
+    return _Matcher(watched, pattern, surnames)
+
+
+def mentions(articles: Sequence[Article], watched: Sequence[str]) -> list[NameMention]:
+    """Every sentence of `articles` that mentions a watched name, by name, then article order."""
+    matchers = [_matcher(w) for w in dict.fromkeys(watched) if forms(w)]
+    if not matchers:
+        return []
+    out: list[NameMention] = []
+    for article in articles:
+        text = article.text or article.feed_text
+        spans = sentences(text)
+        for m in matchers:
+            out += [
+                NameMention(m.watched, article.id, Quote(s.text, s.start, s.end))
+                for s in spans
+                if m.matches(s.text)
+            ]
+    order = {w: i for i, w in enumerate(dict.fromkeys(watched))}
+    return sorted(out, key=lambda n: order[n.watched])
