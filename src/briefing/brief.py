@@ -31,6 +31,7 @@ from briefing.models import (
     NameMention,
     Quote,
     RepeatItem,
+    Revision,
     Section,
     SourceActivity,
     SourceHealth,
@@ -78,12 +79,13 @@ def assemble(
     *,
     sample: bool = False,
     mentions: Sequence[NameMention] = (),
+    revisions: Sequence[Revision] = (),
 ) -> Brief:
     """The brief for `period`.
 
     `articles` are the analysed articles by id; `others` the period's excluded or refused entries (for
     the appendix); `history` the articles of the weeks before (for usual rates); `mentions` the sentences
-    that mention the watched names (`topics[].names`).
+    that mention the watched names (`topics[].names`); `revisions` the changes found during the period.
     """
     report = config.report
     by_kind: dict[str, list[Finding]] = {k: [] for k in ("new", "development", "repeat", "duplicate")}
@@ -147,6 +149,7 @@ def assemble(
         method=method,
         paper=report.paper,
         watched=_watched(config, mentions, findings, articles),
+        revised=tuple(dataclasses.replace(r, url=safe_url(r.url)) for r in revisions),
     )
 
 

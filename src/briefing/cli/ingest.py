@@ -105,10 +105,15 @@ def _report_summary(report: FetchReport) -> str:
         pages[key] = pages.get(key, 0) + 1
     page_text = ", ".join(f"{n} {k}" for k, n in pages.items()) or "none fetched"
     seconds = (report.finished - report.started).total_seconds()
+    rechecked = ""
+    if report.rechecked:
+        rechecked = (
+            f"; {plural(report.rechecked, 'page', 'pages')} checked again, {len(report.revised)} revised"
+        )
     return (
         f"{plural(len(report.feeds), 'feed', 'feeds')} ({feeds or 'none'}); "
         f"{plural(report.new, 'new article', 'new articles')}; "
-        f"pages: {page_text}; {seconds:.1f} s"
+        f"pages: {page_text}{rechecked}; {seconds:.1f} s"
     )
 
 

@@ -154,6 +154,20 @@ SETTINGS: tuple[Setting, ...] = (
         0.0,
     ),
     Setting(
+        "settings.recheck_days",
+        "int",
+        14,
+        "Articles first seen this many days ago or later are fetched again to find revisions (0: never).",
+        0,
+    ),
+    Setting(
+        "settings.recheck_hours",
+        "float",
+        24.0,
+        "Hours between two checks of one article's page for a revision (a conditional GET).",
+        1.0,
+    ),
+    Setting(
         "settings.timezone",
         "timezone",
         "UTC",
@@ -487,6 +501,8 @@ class Settings:
     fetch_deadline: float
     timezone: str
     templates_dir: Path | None
+    recheck_days: int = _default("settings.recheck_days")
+    recheck_hours: float = _default("settings.recheck_hours")
 
     @property
     def database(self) -> Path:

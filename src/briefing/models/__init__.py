@@ -46,7 +46,9 @@ from briefing.models.ingest import (
     FeedState,
     FeedUpdate,
     FetchReport,
+    Recheck,
     Retrieved,
+    Revision,
     WatchTopic,
 )
 from briefing.models.search import SearchHit
@@ -81,8 +83,10 @@ __all__ = [
     "NearDoc",
     "NewName",
     "Quote",
+    "Recheck",
     "RepeatItem",
     "Retrieved",
+    "Revision",
     "SearchHit",
     "Section",
     "SourceActivity",

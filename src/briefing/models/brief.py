@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from briefing.models.analysis import NearDoc, NewName, Quote
+from briefing.models.ingest import Revision
 from briefing.models.vocabulary import ArticleClass, DeliveryStatus, FeedStatus
 
 FAILING = frozenset({"error", "gone", "rate_limited"})  # feed statuses named as failing on page one
@@ -182,6 +183,7 @@ class Brief:
     method: Method
     paper: str = "A4"
     watched: tuple[WatchedName, ...] = ()  # the names the analyst follows (topics[].names), in order
+    revised: tuple[Revision, ...] = ()  # articles found changed during the period (added, removed)
     version: int = 2  # brief.json's layout: 1 (no field) had new_sentences, summary and key_terms per entry
 
     @property

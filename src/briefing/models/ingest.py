@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from briefing.models.analysis import Quote
 from briefing.models.vocabulary import ExtractionStatus, FeedOutcome, FeedStatus, TextSource
 
 
@@ -161,6 +162,38 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Recheck:
+    """A recent article whose page is due to be fetched again, to find a revision."""
+
+    article_id: int
+    feed: str
+    url: str
+    title: str
+    text: str
+    etag: str | None
+    last_modified: str | None
+    feed_text: str = ""  # the text chosen is read with it, as at the first fetch
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A material change to an article after it was stored: the sentences added (offsets in the new
+    text) and removed (offsets in the earlier text, which the store keeps with the revision)."""
+
+    id: int
+    article_id: int
+    found_at: datetime
+    old_title: str
+    new_title: str
+    added: tuple[Quote, ...]
+    removed: tuple[Quote, ...]
+    title: str = ""  # the article as the feed names it
+    url: str = ""
+    feed: str = ""
+    publisher: str = ""
+
+
+@dataclass(frozen=True)
 class FeedResult:
     """The outcome of one feed in one run.
 
@@ -199,6 +232,8 @@ class FetchReport:
     feeds: tuple[FeedResult, ...]
     articles: tuple[ArticleResult, ...] = ()
     pending: int = 0
+    rechecked: int = 0  # recent pages fetched again to find revisions
+    revised: tuple[int, ...] = ()  # the articles among them that changed materially
 
     @property
     def new(self) -> int:

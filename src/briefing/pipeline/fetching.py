@@ -33,6 +33,7 @@ from briefing.models import (
     FeedSource,
     FeedUpdate,
     FetchReport,
+    Recheck,
     Retrieved,
 )
 from briefing.models.vocabulary import ExtractionStatus, FeedOutcome, TextSource
@@ -45,6 +46,7 @@ from briefing.policy import (
     page_error_is_final,
     skip_reason,
 )
+from briefing.revisions import compare
 from briefing.store import NewEntry, PendingArticle, Store
 from briefing.testing_hooks import crash_point
 from briefing.urls import host_of
@@ -109,6 +111,8 @@ def fetch(
             feeds=tuple(sorted(feed_results, key=lambda r: order.index(r.name))),
             articles=tuple(article_results),
             pending=len(store.pending_articles(order)),
+            rechecked=run.rechecked,
+            revised=tuple(run.revised),
         )
         store.finish_run(run_id, "ok", _summary(report), report.finished)
         return report
@@ -167,6 +171,8 @@ class _FetchRun:
     run_id: int
     feed_results: list[FeedResult] = field(default_factory=list)
     article_results: list[ArticleResult] = field(default_factory=list)
+    rechecked: int = 0
+    revised: list[int] = field(default_factory=list)
     scheduled: set[int] = field(default_factory=set)
     in_flight: dict[str, asyncio.Event] = field(default_factory=dict)
 
@@ -183,6 +189,10 @@ class _FetchRun:
                             self.group = group
                             for source in self._longest_unchecked_first(sources):
                                 group.create_task(self.feed(source))
+                        # Then recent articles are looked at again, for revisions (new pages first).
+                        async with asyncio.TaskGroup() as group:
+                            for due in self._due_rechecks(sources):
+                                group.create_task(self.recheck(due))
                 except TimeoutError:
                     if not limit.expired():
                         raise
@@ -426,6 +436,71 @@ class _FetchRun:
         )
         crash_point("after_extraction", p.url)
         return ArticleResult(p.id, source.name, p.url, outcome.status, outcome.source, outcome.detail)
+
+    def _due_rechecks(self, sources: Sequence[FeedSource]) -> list[Recheck]:
+        settings = self.config.settings
+        if not settings.recheck_days:
+            return []
+        return self.store.due_rechecks(
+            [s.name for s in sources if s.fetch_pages],
+            self.clock(),
+            timedelta(days=settings.recheck_days),
+            timedelta(hours=settings.recheck_hours),
+        )
+
+    async def recheck(self, due: Recheck) -> None:
+        """Fetch a stored article's page again (conditional GET); keep a material change as a revision.
+        Any failure is only logged: the article keeps its text, and is looked at again next interval."""
+        if self._host_wait(due.url):
+            return  # the host asked us to wait: next run
+        settings = self.config.settings
+        try:
+            got = await self.http.get(
+                due.url,
+                max_bytes=settings.max_page_bytes,
+                accept=PAGE_ACCEPT,
+                etag=due.etag,
+                last_modified=due.last_modified,
+            )
+            if got.status == 304:
+                self.store.page_checked(due.article_id, got, self.clock())
+                self.rechecked += 1
+                return
+            _require_html(got)
+            page = await self.workers.get().run(extract_page, got.body, got.content_type, got.final_url)
+        except (FetchError, ExtractError) as e:
+            if isinstance(e, FetchError) and e.kind == "rate_limited" and e.retry_after is not None:
+                self._remember_host_wait(
+                    e.url or due.url, bounded(e.retry_after, self.clock(), MAX_RATE_LIMIT)
+                )
+                return
+            log.info("article %s: not checked for a revision: %s", due.url, e)
+            self.store.page_checked(due.article_id, None, self.clock())
+            return
+        self.rechecked += 1
+        outcome = choose_text(page, due.feed_text, settings.min_words)
+        title = (page.title if page else "") or due.title
+        change = compare(due.title, due.text, title, outcome.text)
+        if outcome.status != "ok" or change is None:  # a stub or wall now is not the article revised
+            self.store.page_checked(due.article_id, got, self.clock())
+            return
+        self.store.save_revision(
+            due.article_id,
+            self.clock(),
+            old=(due.title, due.text),
+            new=(title, outcome.text),
+            added=change.added,
+            removed=change.removed,
+            got=got,
+            compressed_page=zlib.compress(got.body, 6),
+        )
+        self.revised.append(due.article_id)
+        log.info(
+            "article %s revised: %d sentences added, %d removed",
+            due.url,
+            len(change.added),
+            len(change.removed),
+        )
 
 
 def _parse(body: bytes, url: str, content_type: str, max_entries: int, now: datetime) -> FeedUpdate:

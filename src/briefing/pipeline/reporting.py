@@ -152,6 +152,7 @@ def build(config: Config, store: Store, period: Period, now: datetime, *, sample
             [analysis.articles[f.article_id] for f in analysis.findings],
             [w for t in config.topics for w in t.names],
         ),
+        revisions=store.revisions(period.start, period.end),
     )
 
 

@@ -4,7 +4,7 @@ WAL, synchronous=FULL, foreign keys on, a busy timeout, `BEGIN IMMEDIATE` for ev
 application id so that a foreign database is refused. A feed's entries and its HTTP validators are
 written in one transaction, entries first, so validators can never get ahead of the entries they
 came with. The queries live in one module per subject (feeds, articles, runs, findings, ledger,
-search, feedback).
+search, feedback, revisions).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from briefing.store.feedback import FeedbackQueries
 from briefing.store.feeds import FeedQueries, NewEntry, SavedEntries
 from briefing.store.findings import FindingQueries
 from briefing.store.ledger import LedgerQueries
+from briefing.store.revisions import RevisionQueries
 from briefing.store.runs import RunQueries
 from briefing.store.search import SearchQueries
 
@@ -22,7 +23,14 @@ __all__ = ["NewEntry", "PendingArticle", "SavedEntries", "Store", "dt", "ts"]
 
 
 class Store(
-    FeedQueries, ArticleQueries, RunQueries, FindingQueries, LedgerQueries, SearchQueries, FeedbackQueries
+    FeedQueries,
+    ArticleQueries,
+    RunQueries,
+    FindingQueries,
+    LedgerQueries,
+    SearchQueries,
+    FeedbackQueries,
+    RevisionQueries,
 ):
     """Open with `Store.open(path)`; close with `close()` or use as a context manager."""
 

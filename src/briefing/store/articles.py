@@ -87,7 +87,8 @@ class ArticleQueries(StoreBase):
             if page is not None and compressed_page is not None:
                 conn.execute(
                     "INSERT OR REPLACE INTO pages (article_id, url, final_url, fetched_at, http_status,"
-                    " content_type, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " content_type, size, body, etag, last_modified, checked_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         article_id,
                         page.url,
@@ -97,6 +98,9 @@ class ArticleQueries(StoreBase):
                         page.content_type,
                         len(page.body),
                         compressed_page,
+                        page.etag,
+                        page.last_modified,
+                        ts(now),
                     ),
                 )
 

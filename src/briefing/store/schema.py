@@ -226,4 +226,26 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX marks_active ON marks (undone_at, action)",
         ],
     ),
+    (
+        7,
+        [
+            # Revisions: recent pages are fetched again (conditional GET) and a material change is kept,
+            # the earlier text with it.
+            "ALTER TABLE pages ADD COLUMN etag TEXT",
+            "ALTER TABLE pages ADD COLUMN last_modified TEXT",
+            "ALTER TABLE pages ADD COLUMN checked_at TEXT",
+            """CREATE TABLE revisions (
+                id INTEGER PRIMARY KEY,
+                article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+                found_at TEXT NOT NULL,
+                old_title TEXT NOT NULL,
+                new_title TEXT NOT NULL,
+                old_text TEXT NOT NULL,
+                new_text TEXT NOT NULL,
+                added TEXT NOT NULL,
+                removed TEXT NOT NULL
+            )""",
+            "CREATE INDEX revisions_found ON revisions (found_at)",
+        ],
+    ),
 ]
