@@ -75,6 +75,11 @@ def test_a_revised_page_is_kept_quoted_and_searchable(
     assert revision.article_id == article_id and [q.text for q in revision.added] == [ADDED]
     assert text[revision.added[0].start : revision.added[0].end] == ADDED  # traceable to its place
     assert revision.removed == () and revision.title == water.title
+    written = report(config, week, formats=("html",), clock=clock).files
+    html = next(p for p in written if p.suffix == ".html").read_text("utf-8")
+    assert (
+        'id="revised"' in html and ADDED in html and "1 article already stored revised by its source" in html
+    )
 
 
 def test_a_run_killed_while_keeping_a_revision_keeps_it_once(tmp_path: Path, sample_site: SampleSite) -> None:
