@@ -47,16 +47,27 @@ def search(
         match = expression(parsed, store.indexed_terms)
         hits: list[SearchHit] = []
         if within in ("articles", "all"):
-            hits += store.search_articles(match, since=since, until=until, feed=feed, limit=2 * limit)
+            hits += _relative(
+                store.search_articles(match, since=since, until=until, feed=feed, limit=2 * limit)
+            )
         if within == "baseline" and config.corpus.include_briefed:  # briefed articles are known too
-            hits += store.search_articles(
-                match, since=since, until=until, feed=feed, briefed_only=True, limit=2 * limit
+            hits += _relative(
+                store.search_articles(
+                    match, since=since, until=until, feed=feed, briefed_only=True, limit=2 * limit
+                )
             )
         if within in ("baseline", "all") and not feed:
             _keep_corpus_copy(config, store)
-            hits += store.search_baseline(match, since=since, until=until, limit=2 * limit)
+            hits += _relative(store.search_baseline(match, since=since, until=until, limit=2 * limit))
     hits.sort(key=lambda h: -h.score)
     return SearchResult(query, match, within, tuple(_one_per_article(hits)[:limit]))
+
+
+def _relative(hits: list[SearchHit]) -> list[SearchHit]:
+    """Scores as a share of the best hit of the same index: bm25 of the articles and of the corpus are on
+    scales of their own (document lengths, term counts), so the two lists are merged on these instead."""
+    best = max((h.score for h in hits), default=0.0)
+    return [replace(h, score=round(h.score / best, 4)) for h in hits] if best > 0 else hits
 
 
 def _one_per_article(hits: list[SearchHit]) -> list[SearchHit]:

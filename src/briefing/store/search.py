@@ -71,7 +71,7 @@ class SearchQueries(StoreBase):
     ) -> list[SearchHit]:
         """Seed-corpus documents matching `match`, best first (as last copied by `keep_baseline`)."""
         rows = self._match(
-            "SELECT d.doc_id, d.title, d.source, d.date,"
+            "SELECT d.doc_id, d.title, d.source, d.date, substr(d.text, 1, 200),"
             " snippet(baseline_fts, -1, char(57344), char(57345), '…', 24), bm25(baseline_fts, 4.0, 1.0, 1.0)"
             " FROM baseline_fts JOIN baseline_docs d ON d.id = baseline_fts.rowid"
             " WHERE baseline_fts MATCH :match"
@@ -79,7 +79,8 @@ class SearchQueries(StoreBase):
             " ORDER BY bm25(baseline_fts, 4.0, 1.0, 1.0) LIMIT :limit",
             {"match": match, "since": ts(since), "until": ts(until), "limit": limit},
         )
-        return [_hit("baseline", r[0], r[1], "", r[2], dt(r[3]), r[4], r[5]) for r in rows]
+        # A corpus document the splitter found no title for is named by its opening words.
+        return [_hit("baseline", r[0], r[1] or _opening(r[4]), "", r[2], dt(r[3]), r[5], r[6]) for r in rows]
 
     def indexed_terms(self, low: str, high: str) -> list[str]:
         """The distinct indexed terms in [low, high), of articles and corpus documents (folded)."""
@@ -133,6 +134,11 @@ def _hit(
     """A hit with the snippet's markers turned into offsets."""
     snippet, spans = _unmark(marked)
     return SearchHit(kind, id, title, url, source, published, snippet, spans, round(-rank, 4), briefed)
+
+
+def _opening(text: str, words: int = 10) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
 
 
 def _unmark(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
