@@ -13,6 +13,28 @@ _FTS_DROP = (
     " VALUES ('delete', {row}.id, {row}.title, {row}.feed_text, {row}.text);"
 )
 
+
+def _fts_index(name: str, content: str, *, follow_updates: bool) -> list[str]:
+    """An FTS5 index `name` of `content`'s title, feed_text and text (external content: the text is
+    read from the table), kept in step by triggers in the same transaction as every write."""
+    add = _FTS_ADD.format(table=name, row="new")
+    drop = _FTS_DROP.format(table=name, row="old")
+    statements = [
+        f"""CREATE VIRTUAL TABLE {name} USING fts5(
+            title, feed_text, text, content='{content}', content_rowid='id', tokenize='{TOKENIZER}'
+        )""",
+        f"CREATE TRIGGER {name}_insert AFTER INSERT ON {content} BEGIN {add} END",
+        f"CREATE TRIGGER {name}_delete AFTER DELETE ON {content} BEGIN {drop} END",
+    ]
+    if follow_updates:
+        statements.append(
+            f"""CREATE TRIGGER {name}_update AFTER UPDATE OF title, feed_text, text ON {content}
+            WHEN old.title IS NOT new.title OR old.feed_text IS NOT new.feed_text OR old.text IS NOT new.text
+            BEGIN {drop} {add} END"""
+        )
+    return statements
+
+
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
         1,
@@ -162,24 +184,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (
         5,
         [
-            # Full-text search. The index reads its text from `articles` (external content) and triggers
-            # keep it in step in the same transaction as every write; diacritics fold as in the analysis.
-            f"""CREATE VIRTUAL TABLE articles_fts USING fts5(
-                title, feed_text, text, content='articles', content_rowid='id', tokenize='{TOKENIZER}'
-            )""",
-            f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
-                {_FTS_ADD.format(table="articles_fts", row="new")}
-            END""",
-            f"""CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-                {_FTS_DROP.format(table="articles_fts", row="old")}
-            END""",
-            f"""CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, feed_text, text ON articles
-                WHEN old.title IS NOT new.title OR old.feed_text IS NOT new.feed_text
-                    OR old.text IS NOT new.text
-            BEGIN
-                {_FTS_DROP.format(table="articles_fts", row="old")}
-                {_FTS_ADD.format(table="articles_fts", row="new")}
-            END""",
+            # Full-text search; diacritics fold as in the analysis.
+            *_fts_index("articles_fts", "articles", follow_updates=True),
             "INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')",
             "CREATE VIRTUAL TABLE articles_terms USING fts5vocab(articles_fts, 'row')",
             # The seed corpus's documents, copied here for search (they live in files): replaced as a
@@ -194,15 +200,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 feed_text TEXT NOT NULL DEFAULT '',
                 text TEXT NOT NULL
             )""",
-            f"""CREATE VIRTUAL TABLE baseline_fts USING fts5(
-                title, feed_text, text, content='baseline_docs', content_rowid='id', tokenize='{TOKENIZER}'
-            )""",
-            f"""CREATE TRIGGER baseline_fts_insert AFTER INSERT ON baseline_docs BEGIN
-                {_FTS_ADD.format(table="baseline_fts", row="new")}
-            END""",
-            f"""CREATE TRIGGER baseline_fts_delete AFTER DELETE ON baseline_docs BEGIN
-                {_FTS_DROP.format(table="baseline_fts", row="old")}
-            END""",
+            *_fts_index("baseline_fts", "baseline_docs", follow_updates=False),  # replaced, never updated
             "CREATE VIRTUAL TABLE baseline_terms USING fts5vocab(baseline_fts, 'row')",
         ],
     ),
