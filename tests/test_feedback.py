@@ -159,3 +159,17 @@ def test_cli_mark_list_undo_and_a_crash_while_marking(briefed: tuple[Config, Bri
     assert killed.returncode == 137 and marks(config)[0].mark.undone_at is None  # still active
     assert run_cli(["feedback", "undo", "1", "--config", path]).stdout == f"undone #1 {anchor} class repeat\n"
     assert "1 active" not in run_cli(["feedback", "list", "--config", path]).stdout
+
+
+def test_an_article_marked_important_before_it_had_a_story_marks_only_itself() -> None:
+    from datetime import UTC, datetime
+
+    from briefing.feedback import apply
+    from briefing.models import Finding, Mark
+
+    def finding(article_id: int) -> Finding:
+        return Finding(article_id, "", "t", "new", 0.5, (), (), (), (), (), "Other")  # no story yet
+
+    marked = Mark(1, "a1", "important", "", 1, "", "ana", datetime(2026, 11, 23, tzinfo=UTC))
+    out, applied = apply([finding(1), finding(2)], [marked])
+    assert [f.important for f in out] == [True, False] and applied == 1 and out[0].marks == (1,)

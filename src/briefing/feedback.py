@@ -57,7 +57,10 @@ def apply(findings: Sequence[Finding], marks: Sequence[Mark]) -> tuple[list[Find
             ]
         elif m.action == "important":
             out = [
-                _marked(f, m, important=True) if f.story == m.value or f.article_id == m.article_id else f
+                _marked(f, m, important=True)
+                if (m.value and f.story == m.value)
+                or (m.article_id is not None and f.article_id == m.article_id)
+                else f
                 for f in out
             ]
         elif m.action == "merge-story":
