@@ -33,7 +33,7 @@ TOPICS = (
     {
         "name": "South Caucasus",
         "terms": ["Armenia", "Azerbaijan", "Georgia", "Syunik", "Zangezur", "Nakhchivan", "Caucasus"],
-        "names": ["Nikol Pashinyan", "Meghri"],
+        "names": ["Nikol Pashinyan"],
     },
     {
         "name": "Central Asia",
