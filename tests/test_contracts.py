@@ -109,6 +109,26 @@ def test_analyze_does_not_load_the_http_stack(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
 
 
+def test_json_of_a_light_command_does_not_load_the_analysis_or_rendering(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"name": "f", "url": "https://example.org/feed"}])
+    heavy = ("sklearn", "numpy", "weasyprint", "jinja2", "onnxruntime")
+    script = (
+        "import sys\nfrom briefing.cli import cli\n"
+        "cli.main(args=sys.argv[1:], prog_name='briefing', standalone_mode=False)\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    for args in (["status", "--json"], ["feeds", "list", "--json"]):
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args, "--config", str(config.source)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip().splitlines()[-1] == "[]", (args, done.stdout[-300:])
+
+
 # Each third-party library lives behind one module (STYLE.md), so replacing or upgrading it touches one
 # file. numpy and scipy's sparse matrices are the analysis package's data types, shared by its modules;
 # click is the CLI package's; the evaluation imports scikit-learn's metrics, which the product never runs.

@@ -76,3 +76,13 @@ def test_a_finding_round_trips_under_its_public_names() -> None:
     data = to_data(finding)
     assert data["class"] == "new" and "kind" not in data and data["new_entities"] == []
     assert from_data(Finding, json.loads(json.dumps(data))) == finding
+
+
+def test_every_declared_view_names_a_class_that_exists() -> None:
+    import importlib
+
+    from briefing.serialize import _VIEWS
+
+    for name in _VIEWS:
+        module, _, cls = name.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), cls), type), name

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from briefing.models import Article, BaselineDoc, Brief, BriefEntry, FeedHealth, Finding, Quote
+from briefing.models import Brief, BriefEntry, Finding, Quote
 
 T = TypeVar("T")
 
@@ -37,35 +37,33 @@ class View:
     as_value: Callable[[Any], Any] | None = None
 
 
-def _views() -> dict[type, View]:
-    from briefing.models import FetchReport
-    from briefing.period import Period
-    from briefing.pipeline.analysing import AnalysisReport
-    from briefing.pipeline.reporting import ReportResult
-    from briefing.pipeline.running import RunResult
-
-    return {
-        Finding: View(renames={"kind": "class", "new_names": "new_entities"}),
-        # A listing of articles or baseline documents: their metadata, not their text.
-        Article: View(renames={"word_count": "words"}, omit=frozenset({"text", "feed_text"})),
-        BaselineDoc: View(omit=frozenset({"text"}), add=("words",)),
-        FeedHealth: View(omit=frozenset({"extra"})),
-        FetchReport: View(add=("new",)),
-        AnalysisReport: View(
-            omit=frozenset(
-                {"articles", "baseline_key", "corpus_docs", "briefed_docs", "baseline_first", "baseline_last"}
-            ),
-            add=("baseline",),
+# By qualified class name, so that writing JSON never imports a module for its view: the pipeline's
+# results live beside the analysis and rendering libraries, seconds of imports `status --json` must not pay.
+_VIEWS: dict[str, View] = {
+    "briefing.models.analysis.Finding": View(renames={"kind": "class", "new_names": "new_entities"}),
+    # A listing of articles or baseline documents: their metadata, not their text.
+    "briefing.models.ingest.Article": View(
+        renames={"word_count": "words"}, omit=frozenset({"text", "feed_text"})
+    ),
+    "briefing.models.analysis.BaselineDoc": View(omit=frozenset({"text"}), add=("words",)),
+    "briefing.models.ingest.FeedHealth": View(omit=frozenset({"extra"})),
+    "briefing.models.ingest.FetchReport": View(add=("new",)),
+    "briefing.pipeline.analysing.AnalysisReport": View(
+        omit=frozenset(
+            {"articles", "baseline_key", "corpus_docs", "briefed_docs", "baseline_first", "baseline_last"}
         ),
-        ReportResult: View(omit=frozenset({"brief"}), add=("period", "since", "until", "counts")),
-        RunResult: View(add=("new_articles", "failed_feeds", "ok")),
-        Period: View(as_value=lambda p: p.label),
-    }
+        add=("baseline",),
+    ),
+    "briefing.pipeline.reporting.ReportResult": View(
+        omit=frozenset({"brief"}), add=("period", "since", "until", "counts")
+    ),
+    "briefing.pipeline.running.RunResult": View(add=("new_articles", "failed_feeds", "ok")),
+    "briefing.period.Period": View(as_value=lambda p: p.label),
+}
 
 
-@cache
 def _view(cls: type) -> View | None:
-    return _views().get(cls)
+    return _VIEWS.get(f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _renames(cls: type) -> Mapping[str, str]:
