@@ -99,10 +99,9 @@ def corpus() -> None:
 def corpus_list(ctx: Context, as_json: bool) -> None:
     """List the baseline documents (id, title, author, date, words, source file)."""
     from briefing.corpus import load_corpus
-    from briefing.pipeline.analysing import corpus_cache
 
     config = ctx.config()
-    docs = load_corpus(config.corpus, cache=corpus_cache(config))
+    docs = load_corpus(config.corpus, cache=config.settings.corpus_cache)
     if as_json:
         _print_json({"documents": docs})
         return
@@ -121,10 +120,9 @@ def corpus_list(ctx: Context, as_json: bool) -> None:
 def corpus_show(ctx: Context, doc_id: str) -> None:
     """Print one baseline document as the analysis reads it."""
     from briefing.corpus import load_corpus
-    from briefing.pipeline.analysing import corpus_cache
 
     config = ctx.config()
-    docs = {d.id: d for d in load_corpus(config.corpus, cache=corpus_cache(config))}
+    docs = {d.id: d for d in load_corpus(config.corpus, cache=config.settings.corpus_cache)}
     if doc_id not in docs:
         raise ConfigError("corpus", [f"no document {doc_id!r}; see `briefing corpus list`"])
     d = docs[doc_id]
@@ -144,7 +142,6 @@ def corpus_add(ctx: Context, paths: tuple[Path, ...]) -> None:
     Example:  briefing corpus add ~/reading/caucasus-report.pdf
     """
     from briefing.corpus import CorpusReader, SplitRules, add_files, packaged_corpus, split_document
-    from briefing.pipeline.analysing import corpus_cache
 
     config = ctx.config()
     if config.corpus.paths in ((), (packaged_corpus(),)):
@@ -160,7 +157,7 @@ def corpus_add(ctx: Context, paths: tuple[Path, ...]) -> None:
     rules = SplitRules.of(config.corpus)
     # Read first (one reader, each file once): a file we cannot read is refused before anything is copied.
     texts = {}
-    with CorpusReader(config.corpus, corpus_cache(config)) as reader:
+    with CorpusReader(config.corpus, config.settings.corpus_cache) as reader:
         for path in paths:
             result = reader.read(path)
             if result.text is None:
@@ -258,7 +255,6 @@ def _realworld(path: Path, fold: str, examples: int, as_json: bool, ctx: Any) ->
     from briefing.config import parse_config
     from briefing.corpus import load_corpus, packaged_corpus
     from briefing.evaluation import realworld
-    from briefing.pipeline.analysing import corpus_cache
 
     try:
         config = ctx.config()
@@ -266,7 +262,7 @@ def _realworld(path: Path, fold: str, examples: int, as_json: bool, ctx: Any) ->
         config = parse_config(
             f"corpus:\n  paths: [{packaged_corpus()}]\nfeeds: []\n", Path.cwd() / "eval.yaml"
         )
-    docs = load_corpus(config.corpus, cache=corpus_cache(config))
+    docs = load_corpus(config.corpus, cache=config.settings.corpus_cache)
     records = realworld.load_records(path)
     judged, analysis = realworld.evaluate(records, docs, config.analysis)
     rows = realworld.measures(judged, records, fold)

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from briefing import feedback
 from briefing.analysis import semantic
@@ -67,17 +66,12 @@ class BaselineSummary:
     last: datetime | None
 
 
-def corpus_cache(config: Config) -> Path:
-    """Where the outcome of reading each corpus PDF or HTML file is kept (by content)."""
-    return config.settings.corpus_cache
-
-
 def baseline(
     config: Config, store: Store, before: datetime, marks: Sequence[Mark] | None = None
 ) -> list[BaselineDoc]:
     """What the reader knows at `before`: the corpus, then (if configured) the articles briefed earlier,
     then the sentences the analyst marked not new (of `marks`, default: the stored ones)."""
-    docs = load_corpus(config.corpus, cache=corpus_cache(config))
+    docs = load_corpus(config.corpus, cache=config.settings.corpus_cache)
     if config.corpus.include_briefed:
         briefed = set(store.briefed_ids(before))
         known = [a for a in store.articles(until=before) if a.id in briefed]
