@@ -15,18 +15,16 @@ naming the problem.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from briefing.analysis.names import skeleton, spellings
+from briefing.analysis.names import same_name, spellings
 from briefing.analysis.text import fold
 from briefing.errors import QueryError
 
 _TOKEN = re.compile(r'\s*(-?)(?:"([^"]*)"|(\S+))')
 _WORD = re.compile(r"\w+")
-SAME_NAME = 0.8  # how alike two spellings must be (difflib ratio) besides sharing a skeleton
 MAX_SCANS = 3  # capitalised words per query whose transliterations are looked up in the index
 
 
@@ -121,18 +119,12 @@ def _same_name(word: str, indexed: Callable[[str, str], Sequence[str]]) -> list[
     plain = fold(word)
     if len(plain) < 4:
         return []
-    key = skeleton(plain)
     # Variants share their first two letters (Mirziyoev, Mirziyoyev; Pashinian, Pashinyan): listing only
     # those keeps the index scan to a few thousand terms at 50,000 articles, about 20 ms.
     low = plain[:2]
     high = low[:-1] + chr(ord(low[-1]) + 1)
     return [
-        t
-        for t in indexed(low, high)
-        if t != plain
-        and abs(len(t) - len(plain)) <= 3
-        and skeleton(t) == key
-        and difflib.SequenceMatcher(None, t, plain).ratio() >= SAME_NAME
+        t for t in indexed(low, high) if t != plain and abs(len(t) - len(plain)) <= 3 and same_name(t, plain)
     ]
 
 

@@ -157,6 +157,17 @@ def spellings(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_aliases()[_plain(entry.canonical)]))
 
 
+SAME_NAME = 0.8  # how alike two spellings of one name are (difflib ratio) besides sharing a skeleton
+
+
+def same_name(word: str, other: str) -> bool:
+    """Whether two folded words are one name in two transliterations (Mirziyoev, Mirziyoyev): the same
+    skeleton, and spelled alike."""
+    return (
+        skeleton(word) == skeleton(other) and difflib.SequenceMatcher(None, word, other).ratio() >= SAME_NAME
+    )
+
+
 def name_key(text: str) -> str:
     """The key a name is matched by: the gazetteer's canonical name, else its word skeletons."""
     plain = _plain(text)

@@ -9,17 +9,15 @@ is the whole sentence, with its offsets in the article's text, so the brief quot
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from briefing.analysis.names import skeleton, spellings
+from briefing.analysis.names import same_name, spellings
 from briefing.analysis.text import fold, sentences
 from briefing.models import Article, NameMention, Quote
 
 _WORD = re.compile(r"\w+")
-SAME_NAME = 0.8  # as in search: two spellings of one name share a skeleton and are this alike
 
 
 def forms(watched: str) -> tuple[str, ...]:
@@ -33,7 +31,7 @@ def forms(watched: str) -> tuple[str, ...]:
 class _Matcher:
     watched: str
     phrases: re.Pattern[str]  # every form, folded, as whole words
-    surnames: tuple[tuple[str, str], ...]  # (folded last word, its skeleton) for transliterations
+    surnames: tuple[str, ...]  # folded last words, for transliterations
 
     def matches(self, text: str) -> bool:
         folded = fold(text)
@@ -42,11 +40,8 @@ class _Matcher:
         for word in _WORD.findall(text):
             if not word[:1].isupper() or len(word) < 5:
                 continue
-            plain = fold(word)
-            key = skeleton(plain)
-            for surname, surname_key in self.surnames:
-                if key == surname_key and difflib.SequenceMatcher(None, plain, surname).ratio() >= SAME_NAME:
-                    return True
+            if any(same_name(fold(word), surname) for surname in self.surnames):
+                return True
         return False
 
 
@@ -54,7 +49,7 @@ def _matcher(watched: str) -> _Matcher:
     folded = sorted({" ".join(_WORD.findall(fold(f))) for f in forms(watched)} - {""}, key=len, reverse=True)
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(f).replace(r"\ ", r"\W+") for f in folded) + r")\b")
     last_words = {_WORD.findall(f)[-1] for f in folded}
-    surnames = tuple((w, skeleton(w)) for w in sorted(last_words) if len(w) >= 5)
+    surnames = tuple(w for w in sorted(last_words) if len(w) >= 5)
     return _Matcher(watched, pattern, surnames)
 
 
