@@ -38,6 +38,7 @@ from briefing.models import (
     SourceYield,
     StoryGroup,
     WatchedName,
+    name_forms,
 )
 from briefing.period import Period
 from briefing.urls import is_http_url
@@ -175,12 +176,8 @@ def _watched(
                     )
                 )
             shown.sort(key=lambda x: (x.published, x.anchor, x.quote.start))
-            out.append(WatchedName(_shown_name(watched), topic.name, tuple(shown)))
+            out.append(WatchedName(name_forms(watched)[0], topic.name, tuple(shown)))
     return tuple(out)
-
-
-def _shown_name(watched: str) -> str:
-    return next((f.strip() for f in watched.split("|") if f.strip()), watched.strip())
 
 
 def _publisher(a: Article) -> str:

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 from briefing.analysis.names import same_name, spellings
 from briefing.analysis.text import fold, sentences
-from briefing.models import Article, NameMention, Quote
+from briefing.models import Article, NameMention, Quote, name_forms
 
 _WORD = re.compile(r"\w+")
 
 
 def forms(watched: str) -> tuple[str, ...]:
     """The forms a watched name is matched in: its own, its variants, and the gazetteer's spellings."""
-    own = [f.strip() for f in watched.split("|") if f.strip()]
+    own = name_forms(watched)
     found = [*own, *(s for f in own for s in spellings(f))]
     return tuple(dict.fromkeys(found))
 

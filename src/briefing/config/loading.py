@@ -27,7 +27,7 @@ from briefing.config.settings import (
     Settings,
 )
 from briefing.errors import ConfigError
-from briefing.models import FeedSource, WatchTopic
+from briefing.models import FeedSource, WatchTopic, name_forms
 from briefing.urls import is_http_url
 
 
@@ -302,7 +302,7 @@ class _Checker:
                 if values.get("name") is not None:
                     self.problem(f"{where}.terms", "give at least one term (or names to watch)")
                 continue
-            names = tuple(n for n in values["names"] if n.strip(" |"))
+            names = tuple(n for n in values["names"] if name_forms(n))
             out.append(WatchTopic(values["name"], tuple(values["terms"]), values["min_mentions"], names))
         return tuple(out)
 

@@ -50,6 +50,7 @@ from briefing.models.ingest import (
     Retrieved,
     Revision,
     WatchTopic,
+    name_forms,
 )
 from briefing.models.search import SearchHit
 
@@ -95,4 +96,5 @@ __all__ = [
     "StoryGroup",
     "WatchTopic",
     "WatchedName",
+    "name_forms",
 ]

@@ -35,6 +35,12 @@ class WatchTopic:
     names: tuple[str, ...] = ()  # followed in the brief's Watched names section ("Name | variant")
 
 
+def name_forms(watched: str) -> tuple[str, ...]:
+    """The forms of a watched name as configured ("Nikol Pashinyan | Pashinian"): the first is how the brief
+    names it, the others are variants."""
+    return tuple(f.strip() for f in watched.split("|") if f.strip())
+
+
 @dataclass(frozen=True)
 class FeedState:
     """What the store remembers about a feed between runs."""
