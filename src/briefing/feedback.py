@@ -37,9 +37,7 @@ def apply(findings: Sequence[Finding], marks: Sequence[Mark]) -> tuple[list[Find
     """The findings with the marks applied, and how many marks applied (not-new sentences always do:
     they are part of the baseline)."""
     out = list(findings)
-    applied = {m.id for m in marks if m.action == "not-new" and m.text}
     for m in marks:
-        before = out
         if m.action == "class" or (m.action == "not-new" and not m.text):
             kind: ArticleClass = "repeat" if m.action == "not-new" else _class(m.value)
             why = f"marked {kind} by {m.by} (mark #{m.id})"
@@ -69,9 +67,8 @@ def apply(findings: Sequence[Finding], marks: Sequence[Mark]) -> tuple[list[Find
                 _marked(f, m, story=m.target, story_label=label or f.story_label) if f.story == m.value else f
                 for f in out
             ]
-        if out is not before and any(a is not b for a, b in zip(out, before, strict=True)):
-            applied.add(m.id)
-    return out, len(applied)
+    in_baseline = {m.id for m in marks if m.action == "not-new" and m.text}
+    return out, len(in_baseline | {i for f in out for i in f.marks})
 
 
 def _class(value: str) -> ArticleClass:
