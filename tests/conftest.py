@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from briefing.config import Config, load_config
+from briefing.models import Article
 from briefing.samples import site
 from briefing.samples.server import LoopbackServer
 from briefing.samples.site import SampleSite, conditional, load_articles
@@ -167,3 +168,36 @@ def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
     parser = _Elements()
     parser.feed(html)
     return parser.tags
+
+
+def stored_article(
+    i: int,
+    title: str,
+    text: str,
+    *,
+    feed: str = "caci",
+    url: str = "",
+    day: int = 17,
+    when: datetime | None = None,
+    authors: tuple[str, ...] = (),
+) -> Article:
+    """An article as the store returns it (id `i`, published 2026-11-`day` 09:`i` UTC unless `when`)."""
+    when = when or datetime(2026, 11, day, 9, i, tzinfo=UTC)
+    url = url or f"https://news.example/{i}"
+    return Article(
+        id=i,
+        feed=feed,
+        publisher=feed.upper(),
+        url=url,
+        canonical_url=url,
+        title=title,
+        authors=authors,
+        published=when,
+        date_source="feed",
+        first_seen=when,
+        text=text,
+        text_source="page",
+        extraction_status="ok",
+        extraction_detail="",
+        word_count=len(text.split()),
+    )

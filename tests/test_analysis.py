@@ -12,6 +12,7 @@ from briefing.analysis.findings import analyse, trace_stories
 from briefing.analysis.index import BaselineIndex
 from briefing.analysis.scoring import score_documents
 from briefing.models import Article, BaselineDoc, WatchTopic
+from conftest import stored_article as article
 
 PEACE = BaselineDoc(
     "seed#1",
@@ -72,28 +73,6 @@ NEW_STORY = (
     "Under the accord, Dushanbe guarantees minimum releases during the irrigation season, while Tashkent "
     "commits to buy a fixed share of the electricity generated in winter."
 )
-
-
-def article(i: int, title: str, text: str, *, feed: str = "caci", url: str = "", day: int = 17) -> Article:
-    when = datetime(2026, 11, day, 9, i, tzinfo=UTC)
-    url = url or f"https://news.example/{i}"
-    return Article(
-        id=i,
-        feed=feed,
-        publisher=feed.upper(),
-        url=url,
-        canonical_url=url,
-        title=title,
-        authors=(),
-        published=when,
-        date_source="feed",
-        first_seen=when,
-        text=text,
-        text_source="page",
-        extraction_status="ok",
-        extraction_detail="",
-        word_count=len(text.split()),
-    )
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from briefing.analysis.index import BaselineIndex
 from briefing.analysis.linking import VectorCache, link, paragraphs
 from briefing.analysis.params import DEFAULTS
 from briefing.models import BaselineDoc
-from test_analysis import article
+from conftest import stored_article as article
 
 KNOWN = BaselineDoc(
     "seed#1",

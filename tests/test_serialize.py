@@ -12,28 +12,13 @@ from briefing.models import Article, Finding
 from briefing.period import parse_period
 from briefing.pipeline.running import Delivered
 from briefing.serialize import from_data, to_data, to_json
+from conftest import stored_article
 
 WHEN = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 
 
 def article(text: str) -> Article:
-    return Article(
-        id=7,
-        feed="caci-analytical",
-        publisher="Central Asia-Caucasus Analyst",
-        url="https://example.org/a",
-        canonical_url="https://example.org/a",
-        title="A title",
-        authors=("A. Author",),
-        published=WHEN,
-        date_source="feed",
-        first_seen=WHEN,
-        text=text,
-        text_source="page",
-        extraction_status="ok",
-        extraction_detail="",
-        word_count=3,
-    )
+    return stored_article(7, "A title", text, feed="caci-analytical", url="https://example.org/a", when=WHEN)
 
 
 def test_an_article_in_a_listing_is_its_metadata_without_its_text() -> None:

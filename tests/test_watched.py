@@ -7,19 +7,11 @@ from pathlib import Path
 
 from briefing import fetch, report
 from briefing.analysis.watched import mentions
-from briefing.models import Article
 from briefing.period import iso_week
 from briefing.samples.site import SampleSite
-from conftest import site_feeds, write_config
+from conftest import site_feeds, stored_article, write_config
 
 WHEN = datetime(2026, 11, 18, tzinfo=UTC)
-
-
-def article(article_id: int, text: str) -> Article:
-    return Article(
-        article_id, "f", "", "https://example.org/a", "https://example.org/a", "T", (), WHEN, "feed", WHEN,
-        text, "page", "ok", "", len(text.split()),
-    )  # fmt: skip
 
 
 def test_a_mention_is_found_in_variants_spellings_and_transliterations_and_quoted_exactly() -> None:
@@ -29,7 +21,8 @@ def test_a_mention_is_found_in_variants_spellings_and_transliterations_and_quote
         "The Rogun dam filled. Nobody said rogun aloud. Mr. Ghukasyan left."
     )
     found = mentions(
-        [article(1, text)], ["Nikol Pashinyan", "Turkey", "Rogoun", "Ghukasian | Ghukasyan", "Nobody Known"]
+        [stored_article(1, "T", text)],
+        ["Nikol Pashinyan", "Turkey", "Rogoun", "Ghukasian | Ghukasyan", "Nobody Known"],
     )
     by_name: dict[str, list[str]] = {}
     for m in found:
