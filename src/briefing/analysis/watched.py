@@ -33,8 +33,8 @@ class _Matcher:
     phrases: re.Pattern[str]  # every form, folded, as whole words
     surnames: tuple[str, ...]  # folded last words, for transliterations
 
-    def matches(self, text: str) -> bool:
-        folded = fold(text)
+    def matches(self, text: str, folded: str) -> bool:
+        """Whether sentence `text` (`folded`: the same, folded) mentions the name."""
         if self.phrases.search(folded):
             return True
         for word in _WORD.findall(text):
@@ -61,12 +61,12 @@ def mentions(articles: Sequence[Article], watched: Sequence[str]) -> list[NameMe
     out: list[NameMention] = []
     for article in articles:
         text = article.text or article.feed_text
-        spans = sentences(text)
+        spans = [(s, fold(s.text)) for s in sentences(text)]  # each sentence folded once, for every name
         for m in matchers:
             out += [
                 NameMention(m.watched, article.id, Quote(s.text, s.start, s.end))
-                for s in spans
-                if m.matches(s.text)
+                for s, folded in spans
+                if m.matches(s.text, folded)
             ]
     order = {w: i for i, w in enumerate(dict.fromkeys(watched))}
     return sorted(out, key=lambda n: order[n.watched])
