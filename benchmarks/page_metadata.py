@@ -120,7 +120,9 @@ def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--fixtures", type=Path, default=Path(__file__).parents[2] / "shared/fixtures")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
@@ -141,7 +143,9 @@ def main() -> None:
             if not truth:
                 continue
             totals[key] += 1
-            match = same_title if key == "title" else same_author if key == "author" else (lambda f, t: f == t)
+            match = (
+                same_title if key == "title" else same_author if key == "author" else (lambda f, t: f == t)
+            )
             ok_mine, ok_other = match(mine, truth), match(other, truth)
             counts[key][0] += ok_mine
             counts[key][1] += ok_other
@@ -149,17 +153,19 @@ def main() -> None:
                 misses.append(f"  {page.name} {key}: ours {mine!r}, trafilatura {other!r}, truth {truth!r}")
         with_meta.append(
             timed(
-                lambda: trafilatura.bare_extraction(
-                    parse_page(page.html), with_metadata=True, include_tables=True, deduplicate=False
+                lambda html=page.html: trafilatura.bare_extraction(
+                    parse_page(html), with_metadata=True, include_tables=True, deduplicate=False
                 ),
                 args.repeat,
             )
         )
         text_only.append(
             timed(
-                lambda: (
-                    page_metadata(tree := parse_page(page.html)),
-                    trafilatura.bare_extraction(tree, with_metadata=False, include_tables=True, deduplicate=False),
+                lambda html=page.html: (
+                    page_metadata(tree := parse_page(html)),
+                    trafilatura.bare_extraction(
+                        tree, with_metadata=False, include_tables=True, deduplicate=False
+                    ),
                 ),
                 args.repeat,
             )
@@ -170,7 +176,8 @@ def main() -> None:
     for key in ("title", "author", "date"):
         print(f"| {key} | {totals[key]} | {counts[key][0]} | {counts[key][1]} |")
     print(
-        f"extraction per page, median: trafilatura with metadata {statistics.median(with_meta) * 1000:.1f} ms;"
+        "extraction per page, median: trafilatura with metadata"
+        f" {statistics.median(with_meta) * 1000:.1f} ms;"
         f" text only + pagemeta {statistics.median(text_only) * 1000:.1f} ms"
         f" (x{statistics.median(with_meta) / statistics.median(text_only):.2f})"
     )

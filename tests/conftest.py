@@ -201,3 +201,41 @@ def stored_article(
         extraction_detail="",
         word_count=len(text.split()),
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A PostgreSQL server for the session. Skipped only where none can be started (never in CI)."""
+    from pgserver import PostgresServer
+
+    try:
+        server = PostgresServer()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a PostgreSQL server and none could be started: {e}")
+        pytest.skip(f"no PostgreSQL server can be started on this machine: {e}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    """An empty database of its own for one test."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a store lives, once per database: the same store tests run against both."""
+    if request.param == "sqlite":
+        return tmp_path / "data" / "briefing.sqlite3"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def sqlite_file(config: Config) -> Path:
+    """The SQLite file of a configuration whose store is SQLite (the default)."""
+    location = config.settings.store_location
+    assert isinstance(location, Path), location
+    return location

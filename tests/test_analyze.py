@@ -28,7 +28,7 @@ def test_analyze_stored_articles_against_the_seed_corpus(
     report = analyze(config, since=SINCE, clock=clock)
     assert report.corpus_docs == 6 and report.briefed_docs == 0
     assert len(report.findings) == 5
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         stored = {a.id: a for a in store.articles()}
     for f in report.findings:
         assert f.kind in ("new", "development", "repeat", "duplicate")
@@ -53,7 +53,7 @@ def test_briefed_articles_join_the_baseline(
     fetch(config, clock=clock, feeds=["ac-main"])
     first = analyze(config, since=SINCE, clock=clock)
     assert first.briefed_docs == 0 and {f.kind for f in first.findings} <= {"new", "development"}
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         store.mark_briefed([f.article_id for f in first.findings], clock.now)
     # A week later another site republishes the same two posts, full text in its feed.
     clock.advance(days=7)

@@ -18,7 +18,16 @@ from briefing.cli import cli
 from briefing.lock import RunLock
 from briefing.samples.server import LoopbackServer, Reply
 from briefing.samples.shapes import wordpress_feed
-from conftest import ROOT, SampleSite, load_articles, run_cli, run_like_cron, site_feeds, write_config
+from conftest import (
+    ROOT,
+    SampleSite,
+    load_articles,
+    run_cli,
+    run_like_cron,
+    site_feeds,
+    sqlite_file,
+    write_config,
+)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -95,7 +104,7 @@ def test_e1_locked_run_exits_75_without_touching_anything(tmp_path: Path, server
         done = run_cli(["fetch", "--config", str(config.source)])
     assert done.returncode == 75
     assert "another briefing run is in progress" in done.stderr
-    assert server.hit_count("/feed") == 0 and not config.settings.database.exists()
+    assert server.hit_count("/feed") == 0 and not sqlite_file(config).exists()
 
 
 def test_articles_and_status(tmp_path: Path, sample_site: SampleSite) -> None:
@@ -215,7 +224,7 @@ def test_f2_crash_before_commit_leaves_no_validators(tmp_path: Path, sample_site
     for point in ("after_parse", "before_commit"):
         done = run_cli(["fetch", "--config", str(config.source)], env={"BRIEFING_TEST_CRASH_AT": point})
         assert done.returncode == 137
-        with sqlite3.connect(config.settings.database) as c:
+        with sqlite3.connect(sqlite_file(config)) as c:
             assert c.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
             assert c.execute("SELECT etag FROM feeds").fetchone()[0] is None
     done = run_cli(["fetch", "--json", "--config", str(config.source)])
@@ -266,7 +275,7 @@ def test_e2_e13_killed_and_terminated_runs_release_the_lock(tmp_path: Path, serv
     server.route("/hang", Reply(200, {}, feed))
     done = run_cli(["fetch", "--json", "--config", str(config.source)])
     assert done.returncode == 0, done.stderr
-    with sqlite3.connect(config.settings.database) as c:
+    with sqlite3.connect(sqlite_file(config)) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert c.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
         statuses = [r[0] for r in c.execute("SELECT status FROM runs ORDER BY id")]

@@ -44,7 +44,7 @@ def test_a_bare_yaml_word_as_a_feed_name_gets_a_hint_to_quote_it(tmp_path: Path)
 def test_status_never_shows_an_older_sending_as_the_current_state(tmp_path: Path) -> None:
     config = write_config(tmp_path, [])
     monday, later = datetime(2026, 11, 23, 8, tzinfo=UTC), datetime(2026, 11, 24, 9, tzinfo=UTC)
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         store.record_rendered("2026-W47", [tmp_path / "brief.pdf"], "rendered", monday)
         store.record_sent("2026-W47", "<first@example.org>", ["ana@example.org"], "250 ok", monday)
         store.record_failure("2026-W47", "<again@example.org>", "550 refused", True, later)

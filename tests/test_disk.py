@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from briefing.demo import run_demo
-from conftest import SampleSite, site_feeds, write_config
+from conftest import SampleSite, site_feeds, sqlite_file, write_config
 
 pytestmark = pytest.mark.slow  # every test runs the real CLI two or three times; one renders the demo
 
@@ -155,7 +155,7 @@ def test_f6_read_only_data_folder_fails_before_any_request(
     tmp_path: Path, sample_site: SampleSite, modes_bind: None, state: str
 ) -> None:
     config = write_config(tmp_path, site_feeds(sample_site))
-    data, database = config.settings.data_dir, config.settings.database
+    data, database = config.settings.data_dir, sqlite_file(config)
     data.mkdir()
     if state == "stored":
         assert cli(["--config", str(config.source), "fetch"]).returncode == 0
@@ -181,7 +181,7 @@ def test_f6_read_only_database_file_is_named_and_left_alone(
     tmp_path: Path, sample_site: SampleSite, modes_bind: None
 ) -> None:
     config = write_config(tmp_path, site_feeds(sample_site))
-    database = config.settings.database
+    database = sqlite_file(config)
     assert cli(["--config", str(config.source), "fetch"]).returncode == 0
     sample_site.server.hits.clear()
     digest = hashlib.sha256(database.read_bytes()).hexdigest()
@@ -207,7 +207,7 @@ def test_f6_a_write_the_library_does_not_wrap_is_still_one_line(
     with made_read_only(index):
         line = one_line_error(cli(analyze, read_only=True))
     assert line.startswith(f"briefing: error: cannot access {index}/") and "Permission denied" in line, line
-    assert_complete(config.settings.database)
+    assert_complete(sqlite_file(config))
     done = cli(analyze)
     assert done.returncode == 0, done.stderr
 
@@ -231,7 +231,7 @@ def disk_full_line(done: subprocess.CompletedProcess[str], database: Path) -> No
 @pytest.mark.parametrize("limit", FIRST_RUN_LIMITS)
 def test_f6_full_disk_on_a_first_run(tmp_path: Path, sample_site: SampleSite, limit: int) -> None:
     config = write_config(tmp_path, site_feeds(sample_site))
-    database = config.settings.database
+    database = sqlite_file(config)
     disk_full_line(cli(["--config", str(config.source), "fetch"], fsize=limit), database)
     if limit < 32 * KIB:
         assert sample_site.server.hits == []  # the store could not open: nothing was fetched
@@ -246,7 +246,7 @@ def test_f6_full_disk_during_a_fetch_keeps_what_was_stored(
     tmp_path: Path, sample_site: SampleSite, limit: int
 ) -> None:
     config = write_config(tmp_path, site_feeds(sample_site)[:1])
-    database = config.settings.database
+    database = sqlite_file(config)
     assert cli(["--config", str(config.source), "fetch"]).returncode == 0
     before = stored(database)
     assert len(before) == 3

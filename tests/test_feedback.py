@@ -130,7 +130,7 @@ def test_a_mark_on_an_article_no_longer_stored_says_it_applies_to_nothing(
     config, before = briefed
     anchor = next(iter(entries(before)))
     mark(config, [anchor, "class", "repeat"])
-    with sqlite3.connect(config.settings.database) as db:
+    with sqlite3.connect(config.settings.store_location) as db:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("DELETE FROM articles WHERE id = ?", (int(anchor[1:]),))
     (status,) = marks(config)

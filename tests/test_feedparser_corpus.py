@@ -83,7 +83,7 @@ def test_every_corpus_file_ends_as_a_result_or_a_recorded_error(tmp_path: Path) 
     assert set(errors) <= {"not a feed", "empty response body", "feed parser failed"}, errors
     wellformed = [r for r in report.feeds if r.name.startswith("wellformed/")]
     assert sum(r.status in ("new", "unchanged") for r in wellformed) >= 0.9 * len(wellformed)
-    with sqlite3.connect(config.settings.database) as c:
+    with sqlite3.connect(config.settings.store_location) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = c.execute("SELECT count(*) FROM articles").fetchone()[0]
         scripts = c.execute("SELECT count(*) FROM articles WHERE text LIKE '%<script%'").fetchone()[0]

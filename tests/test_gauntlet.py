@@ -22,7 +22,7 @@ from briefing.pipeline.running import run
 from briefing.samples.server import Handler, LoopbackServer, Reply
 from briefing.samples.shapes import SampleArticle, wordpress_feed
 from briefing.samples.site import load_articles
-from conftest import FakeClock, make_sample_site, write_config
+from conftest import FakeClock, make_sample_site, sqlite_file, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -148,7 +148,7 @@ def test_every_fault_at_once_still_makes_the_brief(tmp_path: Path, clock: FakeCl
         titles = {e["title"] for s in brief["sections"] for g in s["stories"] for e in g["entries"]}
         assert {a.title for a in site.caci[:3]} <= titles | {r["title"] for r in brief["repeats"]}
 
-        stored_first = _stored(config.settings.database)
+        stored_first = _stored(sqlite_file(config))
         assert ("utf16-said-utf8", load_articles("ac")[0].title) in {(f, t) for f, t, _ in stored_first}
         clock.advance(days=1)  # past the flapping feed's backoff
         second = run(config, clock=clock)
@@ -156,7 +156,7 @@ def test_every_fault_at_once_still_makes_the_brief(tmp_path: Path, clock: FakeCl
         assert internal.hits == [], [r.path for r in internal.hits]
 
         public_base = public.base
-    database = config.settings.database
+    database = sqlite_file(config)
     stored_second = _stored(database)
     assert stored_first <= stored_second  # nothing lost
     assert {f for f, _, _ in stored_second - stored_first} <= {"flapping"}  # only the recovered feed's

@@ -11,10 +11,14 @@ from briefing.htmltext import decode_html, parse_page
 from briefing.pagemeta import page_metadata
 from conftest import FIXTURES, needs_fixtures
 
-BODY = "<p>" + " ".join(["The corridor opened to freight in November after two years of talks."] * 12) + "</p>"
+BODY = (
+    "<p>" + " ".join(["The corridor opened to freight in November after two years of talks."] * 12) + "</p>"
+)
 
 
-def meta_of(head: str, body: str = BODY, url: str = "") -> tuple[str, tuple[str, ...], str | None, str | None]:
+def meta_of(
+    head: str, body: str = BODY, url: str = ""
+) -> tuple[str, tuple[str, ...], str | None, str | None]:
     page = page_metadata(parse_page(f"<html lang='en'><head>{head}</head><body>{body}</body></html>"), url)
     return page.title, page.authors, page.date, page.language
 
@@ -85,7 +89,9 @@ def test_visible_headline_and_byline_when_declarations_differ_or_are_missing() -
     ],
 )
 def test_hostile_json_ld_is_skipped_not_fatal(script: str) -> None:
-    title, authors, date, _ = meta_of(f'<script type="application/ld+json">{script}</script><title>Kept</title>')
+    title, authors, date, _ = meta_of(
+        f'<script type="application/ld+json">{script}</script><title>Kept</title>'
+    )
     assert title in ("Kept", "x" * 10) and title != "x" * 10  # the oversized script is not read
     assert authors == () and date is None
 
@@ -110,7 +116,8 @@ def test_extraction_reports_the_declared_metadata_with_trafilatura_text() -> Non
 
 @needs_fixtures("real-pages", "standins")
 @pytest.mark.parametrize(
-    "name", ["bostonherald-wordpress64-en", "kas-country-report-de", "legrandcontinent-geopolitics-wordpress-fr"]
+    "name",
+    ["bostonherald-wordpress64-en", "kas-country-report-de", "legrandcontinent-geopolitics-wordpress-fr"],
 )
 def test_real_pages_give_their_recorded_title_and_author(name: str) -> None:
     folder = FIXTURES / "real-pages" / "standins"

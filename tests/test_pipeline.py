@@ -19,16 +19,16 @@ from briefing.pipeline import check_feeds, fetch
 from briefing.samples.server import LoopbackServer, Reply
 from briefing.samples.shapes import ac_page, wordpress_feed
 from briefing.store import Store
-from conftest import FakeClock, SampleSite, load_articles, site_feeds, write_config
+from conftest import FakeClock, SampleSite, load_articles, site_feeds, sqlite_file, write_config
 
 
 def articles(config: Any, **kw: Any) -> list[Any]:
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         return store.articles(**kw)
 
 
 def count(config: Any, table: str = "articles") -> int:
-    with sqlite3.connect(config.settings.database) as c:
+    with sqlite3.connect(sqlite_file(config)) as c:
         return int(c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
 
 
@@ -116,7 +116,7 @@ def test_one_bad_feed_among_good_ones(tmp_path: Path, sample_site: SampleSite, c
     assert status["not-a-feed"][0] == "error" and "not a feed" in (status["not-a-feed"][1] or "")
     assert status["silent"] == ("error", "timed out after 1 s")
     assert count(config) == 6
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         health = {h.name: h for h in store.feed_health(config.feeds, clock.now)}
     assert (
         health["broken"].consecutive_errors == 1
@@ -137,14 +137,14 @@ def test_a20_repeated_errors_back_off_and_reset(
     for _ in range(4):
         clock.advance(hours=3)
         fetch(config, clock=clock)
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         state = store.feed_state("f")
     assert state and state.consecutive_errors == 5
     assert state.next_attempt and (state.next_attempt - clock.now).total_seconds() == 2 * 3600  # capped
     server.route("/feed", Reply(200, {}, wordpress_feed(server.base, "AC", "/feed", [], clock.now)))
     clock.advance(hours=3)
     assert fetch(config, clock=clock).feeds[0].status == "unchanged"
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         state = store.feed_state("f")
     assert state and state.consecutive_errors == 0 and state.next_attempt is None
 
@@ -156,7 +156,7 @@ def test_a19_gone_feed_is_not_polled_again(tmp_path: Path, server: LoopbackServe
     clock.advance(days=30)
     assert fetch(config, clock=clock, force=True).feeds[0].status == "gone"
     assert server.hit_count("/feed") == 1
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         assert store.reset_feed("f")
     fetch(config, clock=clock)
     assert server.hit_count("/feed") == 2
@@ -169,7 +169,7 @@ def test_a17_rate_limit_defers_the_feed_and_its_host(
     config = write_config(tmp_path, [{"name": "f", "url": server.url("/limited")}])
     result = fetch(config, clock=clock).feeds[0]
     assert result.status == "rate_limited"
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         state = store.feed_state("f")
     assert state and state.consecutive_errors == 0  # a rate limit is not a failure
     assert state.next_attempt == clock.now + timedelta(minutes=90)
@@ -201,7 +201,7 @@ def test_a_hosts_rate_limit_holds_its_other_feeds_and_pages_across_runs(
     server.route(items[0].path, Reply(200, {"Content-Type": "text/html"}, ac_page(server.base, items[0])))
     third = fetch(config, clock=clock)
     assert third.pending == 0 and [a.status for a in third.articles] == ["ok"]
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         pending = store.articles()
     assert pending[0].extraction_status == "ok"
 
@@ -211,7 +211,7 @@ def test_stored_waits_are_bounded_when_read(tmp_path: Path, server: LoopbackServ
     config = write_config(tmp_path, [{"name": "f", "url": server.url("/feed")}], max_backoff_hours=6)
     fetch(config, clock=clock)
     years = clock.now + timedelta(days=3650)  # a run whose clock was ten years ahead
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         store.record_feed_error("f", "HTTP 500", years, status="error", next_attempt=years)
         store.record_host_wait("127.0.0.1", years)
     waiting = fetch(config, clock=clock).feeds[0]
@@ -234,7 +234,7 @@ def test_a13_permanent_redirect_is_recorded_not_applied(
     assert first.new == 1 and "permanently redirected to" in first.detail
     clock.advance(days=1)
     fetch(config, clock=clock)
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         state = store.feed_state("f")
     assert state and state.url == server.url("/old")  # configured URL untouched
     assert state.redirect_target == server.url("/new")
@@ -361,7 +361,7 @@ def test_hostile_feeds_and_pages_among_good_ones_leave_the_run_ok(
             assert status["ac-main"] in ("new", "not_modified")
             assert status["absurd"] == "rate_limited" and status["no-ends"] != "error"
             clock.advance(hours=2)
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         runs = store.runs()
     assert [r["status"] for r in runs] == ["ok", "ok"]
     hex_article = next(a for a in articles(config) if a.feed == "hex")
@@ -441,7 +441,7 @@ def test_e1_a_second_run_is_refused_while_the_lock_is_held(tmp_path: Path, serve
     ):
         fetch(config)
     assert server.hit_count("/feed") == 0
-    assert not config.settings.database.exists()
+    assert not sqlite_file(config).exists()
     with RunLock(config.settings.data_dir), RunLock(config.settings.data_dir):
         pass  # re-entrant in one thread: `briefing run` holds it around fetch and report
 
@@ -511,7 +511,7 @@ def test_check_feeds_reads_dates_not_just_status(
     assert results["dormant"].ok and results["dormant"].entries == 3
     assert any("looks dormant" in w for w in results["dormant"].warnings)
     assert not results["page"].ok and "not a feed" in results["page"].problem
-    assert not config.settings.database.exists()  # nothing stored
+    assert not sqlite_file(config).exists()  # nothing stored
 
 
 def test_report_is_in_configuration_order(tmp_path: Path, sample_site: SampleSite, clock: FakeClock) -> None:
@@ -539,7 +539,7 @@ def test_e10_the_fetch_deadline_ends_a_stuck_fetch_and_keeps_what_was_done(
     assert by_name["caci-analytical"].status == "new" and by_name["ac-main"].status == "new"
     stuck = by_name["stuck"]
     assert stuck.status == "skipped" and stuck.error and "fetch deadline of 8 s reached" in stuck.error, stuck
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         state = store.feed_state("stuck")
         assert store.runs()[0]["status"] == "ok"
         waiting = store.pending_articles(["slow-pages"])
@@ -569,10 +569,10 @@ def test_status_reset_and_opml_import_are_library_functions(
     now = status(config, clock=clock)
     assert [h.name for h in now.feeds] == ["f"] and now.feeds[0].status == "rate_limited"
     assert now.last_run is not None and now.last_run["command"] == "fetch" and now.briefs == ()
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         assert store.host_wait("127.0.0.1", clock.now) is not None
     assert reset_feed(config, "f") is True  # forgets the feed's state and its host's wait
-    with Store.open(config.settings.database) as store:
+    with Store.open(sqlite_file(config)) as store:
         assert store.host_wait("127.0.0.1", clock.now) is None
     assert status(config, clock=clock).feeds[0].status == "new"
     with pytest.raises(ConfigError, match="no feed named 'nope'"):

@@ -75,14 +75,14 @@ def test_the_demo_shows_every_kind_of_finding(demo: Demo) -> None:
     assert not [q for q in quotes if "is a sample author" in q]  # biographies are not news
     # The articles are briefed from the end of the period: next week's baseline knows them.
     config = demo.result.config
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         docs = baseline(config, store, iso_week(2026, 48, "UTC").start)
     assert sum(1 for d in docs if d.origin == "briefed") == 14
 
 
 def test_every_quote_is_the_articles_own_text_at_its_position(demo: Demo) -> None:
     config = demo.result.config
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         texts = {a.url: a.text for a in store.articles(include_excluded=True)}
     brief = demo.brief_json()
     checked = 0

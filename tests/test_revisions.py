@@ -61,7 +61,7 @@ def test_a_revised_page_is_kept_quoted_and_searchable(
     clock.now += timedelta(hours=25)
     found = fetch(config, clock=clock)
     (article_id,) = found.revised
-    with sqlite3.connect(config.settings.database) as db:
+    with sqlite3.connect(config.settings.store_location) as db:
         old_text, added = db.execute("SELECT old_text, added FROM revisions").fetchone()
         text = db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
     assert ADDED not in old_text and ADDED in text and ADDED in added  # the earlier text is kept
@@ -99,11 +99,11 @@ def test_a_run_killed_while_keeping_a_revision_keeps_it_once(tmp_path: Path, sam
     later = {"BRIEFING_TEST_NOW": "2026-11-22T13:00:00+00:00"}
     killed = run_cli(["fetch", "--config", path], env={**later, "BRIEFING_TEST_CRASH_AT": "after_revision"})
     assert killed.returncode == 137
-    with sqlite3.connect(config.settings.database) as db:
+    with sqlite3.connect(config.settings.store_location) as db:
         assert db.execute("SELECT count(*) FROM revisions").fetchone()[0] == 0  # not half kept
     assert run_cli(["fetch", "--config", path], env=later).returncode == 0
     assert run_cli(["fetch", "--config", path], env=later).returncode == 0  # not due again: nothing new
-    with sqlite3.connect(config.settings.database) as db:
+    with sqlite3.connect(config.settings.store_location) as db:
         (count,) = db.execute("SELECT count(*) FROM revisions").fetchone()
         text = db.execute("SELECT text FROM articles WHERE title = ?", (water.title,)).fetchone()[0]
     assert count == 1 and ADDED in text

@@ -86,10 +86,10 @@ def test_the_baseline_is_searched_from_the_seed_corpus(fetched: Config) -> None:
     both = search(fetched, "Azerbaijan", within="all")
     assert {h.kind for h in both.hits} == {"article", "baseline"}
     # The copy is replaced when the corpus changes, not on every search.
-    with Store.open(fetched.settings.database) as store:
+    with Store.open(fetched.settings.store_location) as store:
         key = store.baseline_copy_key()
     search(fetched, "Meghri", within="baseline")
-    with Store.open(fetched.settings.database) as store:
+    with Store.open(fetched.settings.store_location) as store:
         assert store.baseline_copy_key() == key
 
 
@@ -99,11 +99,11 @@ def test_the_index_follows_every_write_to_the_articles(fetched: Config) -> None:
 
     (found,) = ids("Rogun") or {""}
     article_id = int(found[1:])
-    with sqlite3.connect(fetched.settings.database) as db:
+    with sqlite3.connect(fetched.settings.store_location) as db:
         db.execute("UPDATE articles SET text = 'Nothing about rivers.' WHERE id = ?", (article_id,))
         db.execute("UPDATE articles SET feed_text = '' WHERE id = ?", (article_id,))
     assert found not in ids("Rogun") and found in ids("rivers")
-    with sqlite3.connect(fetched.settings.database) as db:
+    with sqlite3.connect(fetched.settings.store_location) as db:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
     assert not ids("rivers")
@@ -135,13 +135,13 @@ def test_cli_search_text_json_and_errors(fetched: Config) -> None:
 
 
 def test_a_store_from_before_search_is_indexed_when_it_is_upgraded(tmp_path: Path) -> None:
-    from briefing.store.schema import APPLICATION_ID, MIGRATIONS
+    from briefing.store.schema import APPLICATION_ID, MIGRATIONS, statements
 
     db = tmp_path / "briefing.sqlite3"
     with sqlite3.connect(db) as c:
-        for version, statements in MIGRATIONS:
+        for version, steps in MIGRATIONS:
             if version <= 4:
-                for sql in statements:
+                for sql in statements(steps, "sqlite"):
                     c.execute(sql)
         c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         c.execute("PRAGMA user_version = 4")

@@ -1,9 +1,13 @@
-"""The SQLite store: setup, refusal of foreign files, dedupe, validators order, locks (section F)."""
+"""The store: setup, refusal of foreign files, dedupe, validators order, locks (section F).
+
+The behaviour tests take `store`, which runs each once on SQLite and once on PostgreSQL; the tests of
+SQLite's own setup (WAL, application id, file locks) take `sqlite_store`."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -41,14 +45,22 @@ def entry(n: int, *, guid: str | None = None, url: str | None = None, text: str 
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(store_target: Path | str) -> Iterator[Store]:
+    s = Store.open(store_target)
+    s.sync_feeds([FEED], NOW)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
     s = Store.open(tmp_path / "data" / "briefing.sqlite3")
     s.sync_feeds([FEED], NOW)
     return s
 
 
-def test_new_database_is_set_up(store: Store) -> None:
-    c = store.conn
+def test_new_database_is_set_up(sqlite_store: Store) -> None:
+    c = sqlite_store.conn
     assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert c.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert c.execute("PRAGMA user_version").fetchone()[0] == MIGRATIONS[-1][0]
@@ -141,7 +153,9 @@ def test_failed_transaction_leaves_neither_entries_nor_validators(store: Store) 
     bad = entry(2)
     bad = NewEntry(bad.entry, "pending")
     object.__setattr__(bad.entry, "title", None)  # violates NOT NULL inside the transaction
-    with pytest.raises(sqlite3.IntegrityError):
+    import psycopg
+
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         store.save_entries("f", [entry(1), bad], GOT, NOW)
     assert store.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
     state = store.feed_state("f")
@@ -171,7 +185,8 @@ def test_f3_writer_lock_held_elsewhere_gives_a_clear_error(tmp_path: Path) -> No
     assert store.save_entries("f", [entry(1)], GOT, NOW).new_ids  # the next attempt succeeds
 
 
-def test_f4_long_reader_does_not_block_writes(store: Store) -> None:
+def test_f4_long_reader_does_not_block_writes(sqlite_store: Store) -> None:
+    store = sqlite_store
     reader = sqlite3.connect(store.path, isolation_level=None)
     reader.execute("BEGIN")
     assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
@@ -220,3 +235,24 @@ def test_stale_running_runs_are_marked_aborted(store: Store) -> None:
     second = store.begin_run("fetch", NOW)
     runs = {r["id"]: r["status"] for r in store.runs()}
     assert runs[first] == "aborted" and runs[second] == "running"
+
+
+def test_postgresql_migrates_once_and_refuses_what_is_not_its_own(postgres_url: str) -> None:
+    import psycopg
+
+    Store.open(postgres_url).close()
+    with Store.open(postgres_url) as again:  # a second open finds the schema in place
+        assert again.postgres and again.instance()
+        assert again._one("SELECT version FROM briefing_schema")[0] == MIGRATIONS[-1][0]
+    with psycopg.connect(postgres_url, autocommit=True) as c:
+        c.execute("UPDATE briefing_schema SET version = 999")
+    with pytest.raises(StorageError, match="newer than this briefing"):
+        Store.open(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as c:
+        c.execute("DROP TABLE briefing_schema")
+    with pytest.raises(StorageError, match="not a briefing database"):
+        Store.open(postgres_url)
+    bad = postgres_url.rsplit("/", 1)[0].replace("briefing@", "briefing:secret@") + "/no_such_db"
+    with pytest.raises(StorageError, match=r"cannot connect to database .*:\*\*\*@.*no_such_db") as e:
+        Store.open(bad)
+    assert "secret" not in str(e.value)

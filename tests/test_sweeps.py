@@ -249,7 +249,7 @@ def test_c2_span_bomb_article_is_recorded_and_the_rest_of_the_feed_is_fine(
     by_path = {a.url.removeprefix(server.base): a.status for a in report.articles}
     print(f"\nC2 through fetch: {by_path} in {elapsed:.1f} s")
     assert elapsed < HOSTILE_TIMEOUT + GRACE  # the bomb holds one worker to its deadline; the rest go on
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         stored = {a.url.removeprefix(server.base): a for a in store.articles()}
     assert set(stored) == {i.path for i in items}
     for item in fine_items:

@@ -41,7 +41,7 @@ def test_what_a_fetch_stores_and_reports_is_inside_the_vocabularies(
     report = fetch(config)
     assert {r.status for r in report.feeds} <= set(typing.get_args(v.FeedOutcome))
     assert {a.status for a in report.articles} <= set(typing.get_args(v.ExtractionStatus))
-    with sqlite3.connect(config.settings.database) as db:
+    with sqlite3.connect(config.settings.store_location) as db:
         feed_statuses = {s for (s,) in db.execute("SELECT status FROM feeds")}
         rows = db.execute("SELECT extraction_status, text_source FROM articles").fetchall()
     assert feed_statuses and feed_statuses <= set(typing.get_args(v.FeedStatus))

@@ -61,7 +61,7 @@ def analyze(
     if not report.findings:
         from briefing.store import Store
 
-        with Store.open(config.settings.database) as store:
+        with Store.open(config.settings.store_location) as store:
             span = store.published_span()
         click.echo(nothing_in_window("articles to analyse", report.since, report.until, span))
         return

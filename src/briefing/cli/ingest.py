@@ -145,7 +145,7 @@ def articles(
     config = ctx.config()
     if feed:
         config.feed(feed)
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         start, end = window(since, until, config.settings.timezone)
         rows = store.articles(
             since=start,
@@ -157,7 +157,7 @@ def articles(
         _print_json({"articles": rows})
         return
     if not rows:
-        with Store.open(config.settings.database) as store:
+        with Store.open(config.settings.store_location) as store:
             span = store.published_span(feed)
         click.echo(nothing_in_window("articles" + (f" of {feed}" if feed else ""), start, end, span))
         return

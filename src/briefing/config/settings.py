@@ -44,6 +44,22 @@ _MIB = 1024 * 1024
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("settings.data_dir", "path", "data", "Folder for the SQLite store, the run lock and caches."),
+    Setting(
+        "settings.database",
+        "str",
+        "",
+        "Where the store lives: empty for SQLite in data_dir (one machine), `sqlite:///path` (relative to "
+        "data_dir), or "
+        "`postgresql://host:port/dbname` for a cluster of workers. Keep credentials out of this file: "
+        "libpq reads PGUSER, PGPASSWORD (or ~/.pgpass) and PGSSLMODE from the environment.",
+    ),
+    Setting(
+        "settings.stalled_after",
+        "float",
+        60.0,
+        "In a cluster: seconds a worker may go without a heartbeat before its jobs are given to another.",
+        5.0,
+    ),
     Setting("settings.reports_dir", "path", "reports", "Folder where briefs are written."),
     Setting(
         "settings.allow_private_networks",
@@ -503,10 +519,23 @@ class Settings:
     templates_dir: Path | None
     recheck_days: int = _default("settings.recheck_days")
     recheck_hours: float = _default("settings.recheck_hours")
+    database: str = _default("settings.database")
+    stalled_after: float = _default("settings.stalled_after")
 
     @property
-    def database(self) -> Path:
+    def store_location(self) -> Path | str:
+        """The SQLite file, or a PostgreSQL conninfo URL (`Store.open` takes either)."""
+        url = self.database.strip()
+        if url.startswith(("postgresql://", "postgres://")):
+            return url
+        if url.startswith("sqlite:///"):
+            return self.data_dir / url.removeprefix("sqlite:///")  # an absolute path stays absolute
         return self.data_dir / "briefing.sqlite3"
+
+    @property
+    def shared_database(self) -> bool:
+        """True when the store is PostgreSQL, shared by workers on any number of machines."""
+        return isinstance(self.store_location, str)
 
     @property
     def corpus_cache(self) -> Path:

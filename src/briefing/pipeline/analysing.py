@@ -105,7 +105,7 @@ def analyze(
     `ConfigError` for an unreadable corpus.
     """
     settings = config.settings
-    with RunLock(settings.data_dir), Store.open(settings.database) as store:
+    with RunLock(settings.data_dir), Store.open(settings.store_location) as store:
         return analyze_in(
             store, config, since=since, until=until or clock(), clock=clock, all_sentences=all_sentences
         )

@@ -92,11 +92,11 @@ def fetch(
     """
     sources = select_feeds(config, feeds)
     settings = config.settings
-    with RunLock(settings.data_dir), Store.open(settings.database) as store:
+    with RunLock(settings.data_dir), Store.open(settings.store_location) as store:
         started = clock()
         store.sync_feeds(config.feeds, started)
         run_id = store.begin_run("fetch", started)
-        run = _FetchRun(config, store, clock, force, progress or Progress(), run_id)
+        run = FetchRun(config, store, clock, force, progress or Progress(), run_id)
         try:
             feed_results, article_results = run_async(run.run(sources))
         except BaseException as e:
@@ -128,7 +128,9 @@ def _summary(report: FetchReport) -> dict[str, object]:
     return {"feeds": statuses, "new": report.new, "pages": pages, "pending": report.pending}
 
 
-def _http_client(config: Config, clock: Clock) -> HttpClient:
+def http_client_for(
+    config: Config, clock: Clock, host_slot: Callable[[str, float], float] | None = None
+) -> HttpClient:
     s = config.settings
     return HttpClient(
         policy=AddressPolicy(s.allow_private_networks, s.allowed_networks),
@@ -139,11 +141,12 @@ def _http_client(config: Config, clock: Clock) -> HttpClient:
         concurrency=s.concurrency,
         per_host=s.per_host_concurrency,
         host_delay=s.host_delay,
+        host_slot=host_slot,
         clock=clock,
     )
 
 
-class _Workers:
+class LazyWorkers:
     """Starts the worker pool on first use, so a run with nothing new never pays for it."""
 
     def __init__(self, config: Config) -> None:
@@ -162,7 +165,10 @@ class _Workers:
 
 
 @dataclass
-class _FetchRun:
+class FetchRun:
+    """One fetch run's state over feeds and pages; a cluster's worker keeps one and runs a feed or a page
+    at a time through it (`pipeline.jobs`)."""
+
     config: Config
     store: Store
     clock: Clock
@@ -177,11 +183,11 @@ class _FetchRun:
     in_flight: dict[str, asyncio.Event] = field(default_factory=dict)
 
     async def run(self, sources: Sequence[FeedSource]) -> tuple[list[FeedResult], list[ArticleResult]]:
-        self.workers = _Workers(self.config)
+        self.workers = LazyWorkers(self.config)
         self.progress.feeds_planned(len(sources))
         deadline = self.config.settings.fetch_deadline or None
         try:
-            async with _http_client(self.config, self.clock) as http:
+            async with http_client_for(self.config, self.clock) as http:
                 self.http = http
                 try:
                     async with asyncio.timeout(deadline) as limit:
@@ -227,6 +233,17 @@ class _FetchRun:
                 self.feed_results.append(result)
 
     async def feed(self, source: FeedSource) -> None:
+        await self.feed_alone(source)
+        pending = [p for p in self.store.pending_articles([source.name]) if p.id not in self.scheduled]
+        self.scheduled.update(p.id for p in pending)
+        if pending:
+            self.progress.pages_planned(len(pending))
+        for p in pending:
+            self.group.create_task(self.page(source, p))
+
+    async def feed_alone(self, source: FeedSource) -> FeedResult:
+        """Fetch one feed and store its entries and result; its pages are left pending (a cluster's
+        worker queues them as jobs of their own)."""
         try:
             result = await self._feed(source)
         except StorageError:
@@ -239,12 +256,7 @@ class _FetchRun:
         self.store.record_feed_result(self.run_id, result, self.clock())
         self.feed_results.append(result)
         self.progress.feed_done(result)
-        pending = [p for p in self.store.pending_articles([source.name]) if p.id not in self.scheduled]
-        self.scheduled.update(p.id for p in pending)
-        if pending:
-            self.progress.pages_planned(len(pending))
-        for p in pending:
-            self.group.create_task(self.page(source, p))
+        return result
 
     async def _feed(self, source: FeedSource) -> FeedResult:
         state = self.store.feed_state(source.name)
@@ -364,7 +376,7 @@ class _FetchRun:
         if host:
             self.store.record_host_wait(host, until)
 
-    async def page(self, source: FeedSource, p: PendingArticle) -> None:
+    async def page(self, source: FeedSource, p: PendingArticle) -> ArticleResult:
         try:
             result = await self._page(source, p)
         except StorageError:
@@ -379,6 +391,7 @@ class _FetchRun:
             result = ArticleResult(p.id, source.name, p.url, "failed", fallback, detail)
         self.article_results.append(result)
         self.progress.page_done(result)
+        return result
 
     async def _page(self, source: FeedSource, p: PendingArticle) -> ArticleResult:
         # The same page listed by two feeds is fetched once; the second waits and reuses the text.
@@ -531,7 +544,7 @@ def _first_leaf(eg: BaseExceptionGroup[BaseException]) -> BaseException:
 
 async def fetch_and_parse(
     http: HttpClient,
-    workers: _Workers,
+    workers: LazyWorkers,
     config: Config,
     source: FeedSource,
     now: datetime,
@@ -561,7 +574,7 @@ async def fetch_and_parse(
 
 
 async def _check_one(
-    http: HttpClient, workers: _Workers, config: Config, source: FeedSource, now: datetime
+    http: HttpClient, workers: LazyWorkers, config: Config, source: FeedSource, now: datetime
 ) -> FeedCheck:
     try:
         got, update = await fetch_and_parse(http, workers, config, source, now, max_entries=10_000)
@@ -607,9 +620,9 @@ def check_feeds(
     sources = select_feeds(config, feeds)
 
     async def run() -> list[FeedCheck]:
-        workers = _Workers(config)
+        workers = LazyWorkers(config)
         try:
-            async with _http_client(config, clock) as http:
+            async with http_client_for(config, clock) as http:
                 return list(
                     await asyncio.gather(*(_check_one(http, workers, config, s, clock()) for s in sources))
                 )

@@ -30,7 +30,7 @@ class Status:
 def status(config: Config, *, briefs: int = 5, clock: Clock = utc_now) -> Status:
     """Feed health, the last run and the latest `briefs` ledger rows (read only: no lock needed)."""
     now = clock()
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         health = store.feed_health(config.feeds, now)
         runs = store.runs(limit=1)
         ledger = store.deliveries(limit=briefs)
@@ -41,7 +41,7 @@ def reset_feed(config: Config, name: str) -> bool:
     """Forget feed `name`'s errors, backoff and `gone` state, and any wait its host asked for, so the next
     fetch tries it. False when it has never been fetched. Raises `ConfigError` for an unknown name."""
     source = config.feed(name)
-    with RunLock(config.settings.data_dir), Store.open(config.settings.database) as store:
+    with RunLock(config.settings.data_dir), Store.open(config.settings.store_location) as store:
         found = store.reset_feed(name)
         host = host_of(source.url)
         if host:

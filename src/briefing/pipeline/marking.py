@@ -42,7 +42,7 @@ def mark(config: Config, words: Sequence[str], *, by: str = "", clock: Clock = u
     `["ignore-name", "Sample Expert"]`, ...). Raises `MarkError` for an unknown id, a mark that conflicts
     with an active one, or words that are not a mark."""
     who = by or _user()
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         target, action, value, article_id, text = _resolve(store, list(words))
         _refuse_conflicts(store.marks(), target, action, value, article_id)
         return store.add_mark(target, action, value, article_id, text, who, clock())
@@ -50,7 +50,7 @@ def mark(config: Config, words: Sequence[str], *, by: str = "", clock: Clock = u
 
 def marks(config: Config, *, include_undone: bool = False) -> list[MarkStatus]:
     """The marks, oldest first, each with a note when it no longer applies."""
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         found = store.marks(include_undone=include_undone)
         existing = store.existing_articles([m.article_id for m in found if m.article_id is not None])
     out = []
@@ -67,7 +67,7 @@ def marks(config: Config, *, include_undone: bool = False) -> list[MarkStatus]:
 def undo(config: Config, mark_id: int, *, clock: Clock = utc_now) -> Mark:
     """Undo mark `mark_id` (from the next analysis on). Raises `MarkError` when there is no such mark or
     it was undone already."""
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         found = store.mark(mark_id)
         if found is None:
             raise MarkError(f"#{mark_id}", ["no such mark (`briefing feedback list --all` lists every mark)"])

@@ -82,7 +82,7 @@ def report(
     if period.start > now:
         raise ConfigError("--period", [f"{period.label} has not started yet; choose one up to this week"])
     preview = now < period.end
-    with RunLock(settings.data_dir), Store.open(settings.database) as store:
+    with RunLock(settings.data_dir), Store.open(settings.store_location) as store:
         run_id = store.begin_run("report", now)
         try:
             saved = None if refresh else read_brief(folder)

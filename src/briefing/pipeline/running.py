@@ -80,7 +80,7 @@ def run(
             return RunResult(fetched, chosen, "stopped", "stopping before the brief")
         missed: tuple[str, ...] = ()
         if period is None:
-            with Store.open(settings.database) as store:
+            with Store.open(settings.store_location) as store:
                 missed = tuple(missed_between(store.last_delivered(), chosen))
             if missed:
                 log.warning(
@@ -114,7 +114,7 @@ def deliver(
     """Write the brief of `period` and e-mail it, unless the ledger says it was delivered (then only with
     `force`: a deliberate resend, with a new Message-ID that refers to the first). `refresh` analyses the
     period anew instead of re-rendering its saved brief. Holds the run lock."""
-    with RunLock(config.settings.data_dir), Store.open(config.settings.database) as store:
+    with RunLock(config.settings.data_dir), Store.open(config.settings.store_location) as store:
         before = store.delivery(period.label)  # rendering does not touch the ledger: read it once
         skip = _skip(before, config, force)
         if skip:

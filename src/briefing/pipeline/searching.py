@@ -43,7 +43,7 @@ def search(
     parsed = parse(query)
     if feed:
         config.feed(feed)
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         match = expression(parsed, store.indexed_terms)
         hits: list[SearchHit] = []
         if within in ("articles", "all"):

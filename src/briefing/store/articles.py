@@ -24,13 +24,23 @@ class PendingArticle:
 
 class ArticleQueries(StoreBase):
     def pending_articles(self, feeds: Iterable[str]) -> list[PendingArticle]:
+        names, param = self._in("f.name", list(feeds))
         rows = self.conn.execute(
-            "SELECT a.id, f.name, a.url, a.canonical_url, a.feed_text, a.page_attempts FROM articles a"
+            "SELECT a.id, f.name, a.url, a.canonical_url, a.feed_text, a.page_attempts FROM articles a"  # noqa: S608
             " JOIN feeds f ON f.id = a.feed_id WHERE a.extraction_status = 'pending'"
-            " AND f.name IN (SELECT value FROM json_each(?)) ORDER BY a.published DESC, a.id",
-            (json.dumps(list(feeds)),),
+            f" AND {names} ORDER BY a.published DESC, a.id",
+            (param,),
         ).fetchall()
         return [PendingArticle(*r) for r in rows]
+
+    def pending_article(self, article_id: int) -> PendingArticle | None:
+        """The article if it is still waiting for its page (None once done, by this job or another)."""
+        row = self._one(
+            "SELECT a.id, f.name, a.url, a.canonical_url, a.feed_text, a.page_attempts FROM articles a"
+            " JOIN feeds f ON f.id = a.feed_id WHERE a.id = ? AND a.extraction_status = 'pending'",
+            (article_id,),
+        )
+        return PendingArticle(*row) if row else None
 
     def shared_text(self, canonical: str, article_id: int) -> tuple[str, str, list[str]] | None:
         """Text already extracted for the same page under another feed: (text, detail, authors)."""
@@ -86,9 +96,13 @@ class ArticleQueries(StoreBase):
                 )
             if page is not None and compressed_page is not None:
                 conn.execute(
-                    "INSERT OR REPLACE INTO pages (article_id, url, final_url, fetched_at, http_status,"
+                    "INSERT INTO pages (article_id, url, final_url, fetched_at, http_status,"
                     " content_type, size, body, etag, last_modified, checked_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO UPDATE SET"
+                    " url = excluded.url, final_url = excluded.final_url, fetched_at = excluded.fetched_at,"
+                    " http_status = excluded.http_status, content_type = excluded.content_type,"
+                    " size = excluded.size, body = excluded.body, etag = excluded.etag,"
+                    " last_modified = excluded.last_modified, checked_at = excluded.checked_at",
                     (
                         article_id,
                         page.url,

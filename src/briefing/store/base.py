@@ -1,8 +1,10 @@
-"""Opening, migrating and writing the SQLite store (the only sqlite3 import)."""
+"""Opening, migrating and writing the store: SQLite here (the only sqlite3 import), PostgreSQL through
+`store.postgres`, chosen by `settings.database`."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -10,13 +12,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from briefing.errors import StorageError
-from briefing.store.schema import APPLICATION_ID, MIGRATIONS
+from briefing.store.schema import APPLICATION_ID, MIGRATIONS, statements
 from briefing.testing_hooks import crash_point
 
 log = logging.getLogger(__name__)
+SQLiteOperationalError = sqlite3.OperationalError
 
 # SQLite's primary result codes that are about the disk, not the data: a read-only file or folder, a
 # full disk or file-size limit, a failing device. The database itself is fine; moving it aside is wrong.
@@ -40,21 +43,33 @@ def dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+class Connection(Protocol):
+    """What the query modules use of a connection: sqlite3's, or `store.postgres.Connection`."""
+
+    def execute(self, sql: str, params: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, rows: Any, /) -> Any: ...
+
+
 class StoreBase:
     """Connection handling shared by the query modules; `Store` is the class to use."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: Any, path: Path, postgres: bool = False) -> None:
         self.conn = conn
         self.path = path
+        self.postgres = postgres  # dialect differences stay in this module and `store.postgres`
 
     @classmethod
-    def open(cls, path: Path, busy_timeout: float = 5.0) -> Self:
-        """Open (creating and migrating if needed) the store at `path`.
+    def open(cls, path: Path | str, busy_timeout: float = 5.0) -> Self:
+        """Open (creating and migrating if needed) the store at `path`, an SQLite file, or a PostgreSQL
+        database given as a `postgresql://` URL.
 
         Raises `StorageError` naming the path and the cause: folder or database not writable, disk full,
         not an SQLite file, another application's database, or a schema newer than this briefing.
         Permissions are checked first, so a command fails before any network request.
         """
+        if isinstance(path, str):
+            return cls._open_postgres(path)
         folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -99,13 +114,53 @@ class StoreBase:
             self._migrate(version)
         log.debug("store %s (SQLite %s, schema %s)", self.path, sqlite3.sqlite_version, latest)
 
+    @classmethod
+    def _open_postgres(cls, url: str) -> Self:
+        from briefing.store import postgres
+
+        conn = postgres.Connection(url)
+        store = cls(conn, Path(postgres.masked(url)), postgres=True)
+        try:
+            store._setup_postgres()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def _setup_postgres(self) -> None:
+        # Under the write lock: two workers starting on a new database migrate it once, one after the other.
+        conn = self.conn
+        with self.write():
+            conn.execute("CREATE TABLE IF NOT EXISTS briefing_schema (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM briefing_schema").fetchone()
+            if row is None:
+                if "feeds" in conn.tables():
+                    raise StorageError(
+                        f"{self.path} is not a briefing database; point settings.database elsewhere"
+                    )
+                conn.execute("INSERT INTO briefing_schema (version) VALUES (0)")
+            version = int(row[0]) if row else 0
+            latest = MIGRATIONS[-1][0]
+            if version > latest:
+                raise StorageError(
+                    f"{self.path} has schema version {version}, newer than this briefing ({latest}); upgrade"
+                )
+            for number, steps in MIGRATIONS:
+                if number <= version:
+                    continue
+                for statement in statements(steps, "postgresql"):
+                    conn.execute(statement)
+                crash_point("migration")
+                conn.execute("UPDATE briefing_schema SET version = ?", (number,))
+        log.debug("store %s (PostgreSQL, schema %s)", self.path, MIGRATIONS[-1][0])
+
     def _migrate(self, current: int) -> None:
         # DDL is transactional in SQLite: a crash leaves the old or the new schema, never a mix.
         with self.write() as conn:
-            for version, statements in MIGRATIONS:
+            for version, steps in MIGRATIONS:
                 if version <= current:
                     continue
-                for statement in statements:
+                for statement in statements(steps, "sqlite"):
                     conn.execute(statement)
                 crash_point("migration")
                 conn.execute(f"PRAGMA user_version = {int(version)}")
@@ -121,8 +176,14 @@ class StoreBase:
         self.close()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any exception."""
+    def write(self) -> Iterator[Any]:
+        """A write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any exception.
+
+        On PostgreSQL, after the store-wide write lock (see `store.postgres`)."""
+        if self.postgres:
+            with self.conn.transaction() as conn:
+                yield conn
+            return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
@@ -154,13 +215,51 @@ class StoreBase:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
 
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[None]:
+        """Hold PostgreSQL's session advisory lock `key` (waiting for it) for the block's duration."""
+        if not self.postgres:
+            raise StorageError(f"{self.path}: cluster locks need a PostgreSQL store")
+        self.conn.lock(key)
+        try:
+            yield
+        finally:
+            self.conn.unlock(key)
+
+    def try_exclusive(self, key: int) -> bool:
+        """Take PostgreSQL's session advisory lock `key` if it is free; it is held until this store is
+        closed or its process dies (the database then frees it, so a standby can take over)."""
+        if not self.postgres:
+            raise StorageError(f"{self.path}: cluster locks need a PostgreSQL store")
+        return bool(self.conn.try_lock(key))
+
+    def alive(self) -> bool:
+        return bool(self.conn.alive()) if self.postgres else True
+
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(sql, params).fetchone()
 
     def _columns(self, table: str) -> list[str]:
+        if self.postgres:
+            return list(self.conn.columns(table))
         return [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
 
-    def _feed_id(self, conn: sqlite3.Connection, name: str) -> int:
+    def _insert(self, conn: Connection, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT into a table with an `id` key and return the new row's id."""
+        if self.postgres:
+            return int(conn.execute(sql + " RETURNING id", params).lastrowid)
+        return int(conn.execute(sql, params).lastrowid or 0)
+
+    def _in(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
+        """`column` is one of `values`: an SQL condition with one parameter, and that parameter."""
+        if self.postgres:
+            return f"{column} = ANY(?)", list(values)
+        return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))  # noqa: S608
+
+    def _greatest(self, a: str, b: str) -> str:
+        return f"greatest({a}, {b})" if self.postgres else f"max({a}, {b})"
+
+    def _feed_id(self, conn: Connection, name: str) -> int:
         row = conn.execute("SELECT id FROM feeds WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise StorageError(f"feed {name!r} is not in the store (call sync_feeds first)")

@@ -11,7 +11,7 @@ from briefing.models.vocabulary import MarkAction
 from briefing.store.base import StoreBase, dt, ts
 from briefing.testing_hooks import crash_point
 
-_COLUMNS = "id, target, action, value, article_id, text, by, at, undone_at"
+_COLUMNS = 'id, target, action, value, article_id, text, "by", at, undone_at'
 
 
 class FeedbackQueries(StoreBase):
@@ -26,14 +26,13 @@ class FeedbackQueries(StoreBase):
         now: datetime,
     ) -> Mark:
         with self.write() as conn:
-            cursor = conn.execute(
-                "INSERT INTO marks (target, action, value, article_id, text, by, at)"
+            row_id = self._insert(
+                conn,
+                'INSERT INTO marks (target, action, value, article_id, text, "by", at)'
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (target, action, value, article_id, text, by, ts(now)),
             )
             crash_point("mark")
-            row_id = cursor.lastrowid
-        assert row_id is not None
         return Mark(row_id, target, action, value, article_id, text, by, now)
 
     def marks(self, *, include_undone: bool = False) -> list[Mark]:
@@ -64,10 +63,8 @@ class FeedbackQueries(StoreBase):
         return (str(row[0]), str(row[1])) if row else None
 
     def existing_articles(self, article_ids: Sequence[int]) -> set[int]:
-        rows = self.conn.execute(
-            "SELECT id FROM articles WHERE id IN (SELECT value FROM json_each(?))",
-            (f"[{','.join(str(int(i)) for i in article_ids)}]",),
-        ).fetchall()
+        ids, param = self._in("id", [int(i) for i in article_ids])
+        rows = self.conn.execute(f"SELECT id FROM articles WHERE {ids}", (param,)).fetchall()  # noqa: S608
         return {int(r[0]) for r in rows}
 
     def story_of(self, article_id: int) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -11,7 +10,7 @@ from typing import Any
 
 from briefing.models import Entry, FeedHealth, FeedSource, FeedState, Retrieved
 from briefing.models.vocabulary import EntryStart
-from briefing.store.base import StoreBase, dt, ts
+from briefing.store.base import Connection, StoreBase, dt, ts
 from briefing.testing_hooks import crash_point
 
 
@@ -86,7 +85,7 @@ class FeedQueries(StoreBase):
                 existing, item = _find_entry(conn, feed_id, item)
                 e = item.entry
                 if existing is None:
-                    new_ids.append(_insert_entry(conn, feed_id, item, now, bool(first_fetch)))
+                    new_ids.append(self._insert(conn, *_entry_row(feed_id, item, now, bool(first_fetch))))
                     new_statuses.append(item.status)
                 elif existing[1] != e.content_hash:
                     # Revised by the publisher. Text taken from the feed follows the feed; page text
@@ -127,7 +126,7 @@ class FeedQueries(StoreBase):
 
     def _mark_success(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         feed_id: int,
         retrieved: Retrieved,
         now: datetime,
@@ -182,13 +181,36 @@ class FeedQueries(StoreBase):
     def record_host_wait(self, host: str, until: datetime, *, replace: bool = False) -> None:
         """`host` asked us to wait until `until`: the later of two requests holds, unless `replace` (a
         wait cut to its bound)."""
-        keep = "excluded.until" if replace else "max(host_waits.until, excluded.until)"
+        keep = "excluded.until" if replace else self._greatest("host_waits.until", "excluded.until")
         with self.write() as conn:
             conn.execute(
                 "INSERT INTO host_waits (host, until) VALUES (?, ?) ON CONFLICT (host) DO UPDATE"  # noqa: S608
                 f" SET until = {keep}",
                 (host.lower(), ts(until)),
             )
+
+    def reserve_host_slot(self, host: str, spacing: float) -> float:
+        """Seconds to wait before the next request to `host`: its start is reserved `spacing` seconds
+        after the last one any process reserved. Times come from the database's clock, so workers on
+        machines whose clocks differ still keep the spacing."""
+        now = (
+            "extract(epoch from clock_timestamp())"
+            if self.postgres
+            else "(julianday('now') - 2440587.5) * 86400.0"
+        )
+        with self.write() as conn:
+            row = conn.execute(
+                f"SELECT {now}, (SELECT next_start FROM host_slots WHERE host = ?)",  # noqa: S608
+                (host.lower(),),
+            ).fetchone()
+            current, reserved = float(row[0]), row[1]
+            start = max(current, float(reserved or 0.0))
+            conn.execute(
+                "INSERT INTO host_slots (host, next_start) VALUES (?, ?)"
+                " ON CONFLICT (host) DO UPDATE SET next_start = excluded.next_start",
+                (host.lower(), start + spacing),
+            )
+        return start - current
 
     def clear_host_wait(self, host: str) -> None:
         with self.write() as conn:
@@ -206,7 +228,7 @@ class FeedQueries(StoreBase):
                 " etag = NULL, last_modified = NULL WHERE name = ?",
                 (feed,),
             )
-        return cur.rowcount > 0
+        return bool(cur.rowcount > 0)
 
     def feed_health(self, sources: Sequence[FeedSource], now: datetime) -> list[FeedHealth]:
         """Health of each configured feed, in configuration order."""
@@ -217,9 +239,10 @@ class FeedQueries(StoreBase):
             row = self.conn.execute("SELECT * FROM feeds WHERE name = ?", (s.name,)).fetchone()
             state = _feed_state(row, columns) if row else FeedState(name=s.name, url=s.url)
             counts = self._one(
-                "SELECT count(*), coalesce(sum(a.first_seen >= ?), 0), coalesce(sum(a.first_seen >= ?), 0),"
-                " coalesce(sum(a.first_seen >= ? AND a.extraction_status NOT IN"
-                " ('ok', 'pending', 'excluded', 'feed')), 0)"
+                "SELECT count(*), count(*) FILTER (WHERE a.first_seen >= ?),"
+                " count(*) FILTER (WHERE a.first_seen >= ?),"
+                " count(*) FILTER (WHERE a.first_seen >= ? AND a.extraction_status NOT IN"
+                " ('ok', 'pending', 'excluded', 'feed'))"
                 " FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE f.name = ?"
                 " AND a.extraction_status != 'excluded'",
                 (week, month, month, s.name),
@@ -249,9 +272,7 @@ class FeedQueries(StoreBase):
         return out
 
 
-def _find_entry(
-    conn: sqlite3.Connection, feed_id: int, item: NewEntry
-) -> tuple[tuple[int, str] | None, NewEntry]:
+def _find_entry(conn: Connection, feed_id: int, item: NewEntry) -> tuple[tuple[int, str] | None, NewEntry]:
     """The stored row this entry is, if any, and the entry (re-keyed when its guid was reused).
 
     Same key and same link: the same entry. Same key but another link: the publisher reused a guid,
@@ -274,14 +295,13 @@ def _find_entry(
     return (None if row is None else (int(row[0]), str(row[1]))), item
 
 
-def _insert_entry(
-    conn: sqlite3.Connection, feed_id: int, item: NewEntry, now: datetime, first_fetch: bool
-) -> int:
+def _entry_row(feed_id: int, item: NewEntry, now: datetime, first_fetch: bool) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT of a new entry, and its values."""
     e = item.entry
     published, source = (e.published, "feed") if e.published else (now, "first_seen")
     final = item.status != "pending"
     text = e.text if item.status in ("feed", "excluded", "blocked") else ""
-    cur = conn.execute(
+    return (
         "INSERT INTO articles (feed_id, entry_key, guid, url, canonical_url, title, feed_authors,"
         " categories, feed_published, published, date_source, first_seen, last_seen, feed_text,"
         " content_hash, text, text_source, word_count, extraction_status, extraction_detail,"
@@ -312,7 +332,6 @@ def _insert_entry(
             int(first_fetch),
         ),
     )
-    return int(cur.lastrowid or 0)
 
 
 def _feed_state(row: Sequence[Any], columns: list[str]) -> FeedState:

@@ -16,8 +16,11 @@ class FindingQueries(StoreBase):
         """Store findings for `baseline` (its fingerprint), replacing earlier ones for the same pair."""
         with self.write() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO findings (article_id, baseline, analysed_at, kind, score, section,"
-                " story, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO findings (article_id, baseline, analysed_at, kind, score, section,"
+                " story, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (article_id, baseline)"
+                " DO UPDATE SET analysed_at = excluded.analysed_at, kind = excluded.kind,"
+                " score = excluded.score, section = excluded.section, story = excluded.story,"
+                " payload = excluded.payload",
                 [
                     (
                         f.article_id,
@@ -35,20 +38,20 @@ class FindingQueries(StoreBase):
 
     def findings(self, article_ids: Iterable[int], baseline: str) -> dict[int, Finding]:
         """Stored findings for these articles against this baseline, by article id."""
+        ids, param = self._in("article_id", list(article_ids))
         rows = self.conn.execute(
-            "SELECT article_id, payload FROM findings WHERE baseline = ?"
-            " AND article_id IN (SELECT value FROM json_each(?))",
-            (baseline, json.dumps(list(article_ids))),
+            f"SELECT article_id, payload FROM findings WHERE baseline = ? AND {ids}",  # noqa: S608
+            (baseline, param),
         ).fetchall()
         return {int(r[0]): finding_from_dict(json.loads(r[1])) for r in rows}
 
     def mark_briefed(self, article_ids: Iterable[int], when: datetime) -> None:
         """Record that these articles appeared in an issued brief (they then join the baseline)."""
+        ids, param = self._in("id", list(article_ids))
         with self.write() as conn:
             conn.execute(
-                "UPDATE articles SET briefed_at = coalesce(briefed_at, ?)"
-                " WHERE id IN (SELECT value FROM json_each(?))",
-                (ts(when), json.dumps(list(article_ids))),
+                f"UPDATE articles SET briefed_at = coalesce(briefed_at, ?) WHERE {ids}",  # noqa: S608
+                (ts(when), param),
             )
 
     def briefed_ids(self, before: datetime) -> list[int]:

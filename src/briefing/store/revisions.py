@@ -18,15 +18,16 @@ class RevisionQueries(StoreBase):
     ) -> list[Recheck]:
         """Articles of `feeds` first seen within `within` of `now`, with a page read, last checked `every`
         or longer ago; the longest unchecked first."""
+        names, param = self._in("f.name", list(feeds))
         rows = self.conn.execute(
-            "SELECT a.id, f.name, p.final_url, coalesce(a.page_title, a.title), a.text, p.etag,"
+            "SELECT a.id, f.name, p.final_url, coalesce(a.page_title, a.title), a.text, p.etag,"  # noqa: S608
             " p.last_modified, a.feed_text"
             " FROM articles a JOIN feeds f ON f.id = a.feed_id JOIN pages p ON p.article_id = a.id"
-            " WHERE f.name IN (SELECT value FROM json_each(:feeds)) AND a.text_source = 'page'"
+            f" WHERE {names.replace('?', ':feeds')} AND a.text_source = 'page'"
             " AND a.extraction_status = 'ok' AND a.first_seen >= :since"
             " AND coalesce(p.checked_at, p.fetched_at) <= :due"
             " ORDER BY coalesce(p.checked_at, p.fetched_at), a.id",
-            {"feeds": json.dumps(list(feeds)), "since": ts(now - within), "due": ts(now - every)},
+            {"feeds": param, "since": ts(now - within), "due": ts(now - every)},
         ).fetchall()
         return [
             Recheck(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], r[6], str(r[7]))
@@ -62,7 +63,8 @@ class RevisionQueries(StoreBase):
         """Keep the change (the earlier text with it) and make the new title and text the article's, in one
         transaction; the search index follows by its triggers."""
         with self.write() as conn:
-            cursor = conn.execute(
+            row_id = self._insert(
+                conn,
                 "INSERT INTO revisions (article_id, found_at, old_title, new_title, old_text, new_text,"
                 " added, removed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (article_id, ts(now), old[0], new[0], old[1], new[1], _quotes(added), _quotes(removed)),
@@ -86,8 +88,6 @@ class RevisionQueries(StoreBase):
                 ),
             )
             crash_point("after_revision")
-            row_id = cursor.lastrowid
-        assert row_id is not None
         return row_id
 
     def revisions(self, since: datetime, until: datetime) -> list[Revision]:

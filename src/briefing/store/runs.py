@@ -11,25 +11,30 @@ from briefing.store.base import StoreBase, ts
 
 
 class RunQueries(StoreBase):
-    def begin_run(self, command: str, now: datetime) -> int:
+    def begin_run(self, command: str, now: datetime, *, alone: bool = True) -> int:
+        """A new run's id. `alone`: this run holds the run lock, so another still marked running was
+        killed (a cluster's rounds run beside each other and pass False)."""
         with self.write() as conn:
-            # A run still marked running cannot be: we hold the run lock. It was killed.
-            conn.execute(
-                "UPDATE runs SET status = 'aborted', finished_at = coalesce(finished_at, ?)"
-                " WHERE status = 'running'",
-                (ts(now),),
-            )
-            cur = conn.execute(
+            if alone:
+                conn.execute(
+                    "UPDATE runs SET status = 'aborted', finished_at = coalesce(finished_at, ?)"
+                    " WHERE status = 'running'",
+                    (ts(now),),
+                )
+            return self._insert(
+                conn,
                 "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')",
                 (command, ts(now)),
             )
-        return int(cur.lastrowid or 0)
 
     def record_feed_result(self, run_id: int, result: FeedResult, now: datetime) -> None:
         with self.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO feed_results (run_id, feed, status, http_status, new, error,"
-                " detail, checked_at, elapsed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO feed_results (run_id, feed, status, http_status, new, error,"
+                " detail, checked_at, elapsed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (run_id, feed) DO UPDATE SET status = excluded.status,"
+                " http_status = excluded.http_status, new = excluded.new, error = excluded.error,"
+                " detail = excluded.detail, checked_at = excluded.checked_at, elapsed = excluded.elapsed",
                 (
                     run_id,
                     result.name,

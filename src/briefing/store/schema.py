@@ -1,6 +1,33 @@
-"""The store's schema, as numbered migrations. Each migration runs in one transaction."""
+"""The store's schema, as numbered migrations. Each migration runs in one transaction.
+
+One schema for both databases: a step is SQL both read (`store.postgres.translate` adapts types and
+parameters), or a `Dialects` pair where they differ (random ids, full-text search).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+@dataclass(frozen=True)
+class Dialects:
+    sqlite: tuple[str, ...] = ()
+    postgresql: tuple[str, ...] = ()
+
+
+Step = str | Dialects
+
+
+def statements(steps: list[Step], dialect: Dialect) -> list[str]:
+    """A migration's statements for one database."""
+    out: list[str] = []
+    for step in steps:
+        out.extend([step] if isinstance(step, str) else getattr(step, dialect))
+    return out
+
 
 APPLICATION_ID = 0x42524647  # "BRFG": refuse databases that are not ours
 TOKENIZER = "unicode61 remove_diacritics 2"  # Türkiye finds Turkiye, Əliyev finds Aliyev
@@ -35,7 +62,7 @@ def _fts_index(name: str, content: str, *, follow_updates: bool) -> list[str]:
     return statements
 
 
-MIGRATIONS: list[tuple[int, list[str]]] = [
+MIGRATIONS: list[tuple[int, list[Step]]] = [
     (
         1,
         [
@@ -172,7 +199,13 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             # This data folder's identity, in the Message-IDs it sends: two folders sending the same
             # week never share one.
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            "INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))))",
+            Dialects(
+                sqlite=("INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))))",),
+                postgresql=(
+                    "INSERT INTO meta (key, value)"
+                    " VALUES ('instance', substr(md5(random()::text || clock_timestamp()::text), 1, 16))",
+                ),
+            ),
             # The Message-ID a period's brief was first sent with: a deliberate resend refers to it.
             "ALTER TABLE deliveries ADD COLUMN first_message_id TEXT",
             "UPDATE deliveries SET first_message_id = message_id WHERE status = 'sent'",
@@ -184,10 +217,15 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (
         5,
         [
-            # Full-text search; diacritics fold as in the analysis.
-            *_fts_index("articles_fts", "articles", follow_updates=True),
-            "INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')",
-            "CREATE VIRTUAL TABLE articles_terms USING fts5vocab(articles_fts, 'row')",
+            # Full-text search; diacritics fold as in the analysis. SQLite's FTS5 only: search over a
+            # PostgreSQL store is not built yet (the command says so).
+            Dialects(
+                sqlite=(
+                    *_fts_index("articles_fts", "articles", follow_updates=True),
+                    "INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')",
+                    "CREATE VIRTUAL TABLE articles_terms USING fts5vocab(articles_fts, 'row')",
+                )
+            ),
             # The seed corpus's documents, copied here for search (they live in files): replaced as a
             # whole when the corpus changes (meta 'baseline_search' holds its fingerprint).
             """CREATE TABLE baseline_docs (
@@ -200,8 +238,13 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 feed_text TEXT NOT NULL DEFAULT '',
                 text TEXT NOT NULL
             )""",
-            *_fts_index("baseline_fts", "baseline_docs", follow_updates=False),  # replaced, never updated
-            "CREATE VIRTUAL TABLE baseline_terms USING fts5vocab(baseline_fts, 'row')",
+            Dialects(
+                sqlite=(
+                    # replaced as a whole, never updated
+                    *_fts_index("baseline_fts", "baseline_docs", follow_updates=False),
+                    "CREATE VIRTUAL TABLE baseline_terms USING fts5vocab(baseline_fts, 'row')",
+                )
+            ),
         ],
     ),
     (
@@ -217,7 +260,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 value TEXT NOT NULL DEFAULT '',
                 article_id INTEGER,
                 text TEXT NOT NULL DEFAULT '',
-                by TEXT NOT NULL,
+                "by" TEXT NOT NULL,
                 at TEXT NOT NULL,
                 undone_at TEXT
             )""",
@@ -244,6 +287,14 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 removed TEXT NOT NULL
             )""",
             "CREATE INDEX revisions_found ON revisions (found_at)",
+        ],
+    ),
+    (
+        8,
+        [
+            # Politeness shared by a cluster's workers: the next moment (seconds since the epoch, by the
+            # database's clock) a request to each host may start.
+            "CREATE TABLE host_slots (host TEXT PRIMARY KEY, next_start REAL NOT NULL)",
         ],
     ),
 ]

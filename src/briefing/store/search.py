@@ -1,18 +1,19 @@
-"""Full-text search over stored articles and the seed corpus's documents (SQLite FTS5)."""
+"""Full-text search over stored articles and the seed corpus's documents (SQLite FTS5).
+
+A PostgreSQL store keeps the corpus copy but has no index yet: searching it is refused in one line."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from briefing.errors import QueryError
+from briefing.errors import QueryError, StorageError
 from briefing.models import BaselineDoc, SearchHit
-from briefing.store.base import StoreBase, dt, ts
+from briefing.store.base import SQLiteOperationalError, StoreBase, dt, ts
 
 # Snippets mark matched terms with two private-use characters, char(57344) and char(57345), never in
 # stored text (normalised); bm25 weighs a match in the title (4.0) over one in the feed text or text.
@@ -84,6 +85,8 @@ class SearchQueries(StoreBase):
 
     def indexed_terms(self, low: str, high: str) -> list[str]:
         """The distinct indexed terms in [low, high), of articles and corpus documents (folded)."""
+        if self.postgres:
+            return []
         rows = self.conn.execute(
             "SELECT term FROM articles_terms WHERE term >= :low AND term < :high"
             " UNION SELECT term FROM baseline_terms WHERE term >= :low AND term < :high",
@@ -111,9 +114,14 @@ class SearchQueries(StoreBase):
             )
 
     def _match(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        if self.postgres:
+            raise StorageError(
+                f"search works on an SQLite store only for now; {self.path} is PostgreSQL"
+                " (search a copy made with an SQLite settings.database, or use the brief's HTML)"
+            )
         try:
-            return self.conn.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as e:
+            return list(self.conn.execute(sql, params).fetchall())
+        except SQLiteOperationalError as e:
             if "fts5" in str(e) or "MATCH" in str(e):  # the expression came from a user's query
                 raise QueryError("QUERY", [f"not a search this index understands ({e})"]) from e
             raise
