@@ -80,7 +80,7 @@ def test_a_run_writes_the_due_brief_once_and_again_only_when_forced(
     clock.advance(hours=1)
     forced = run(config, force=True, clock=clock)
     assert forced.action == "written" and pdf.stat().st_mtime_ns != stamp
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         ledger = store.deliveries()
     assert [(d.period, d.status) for d in ledger] == [("2026-W47", "written")]
 
@@ -218,7 +218,13 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> 
 def test_systemd_units_and_crontab_line_in_the_readme_parse() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     units = dict(re.findall(r"```ini\n# (\S+\.(?:service|timer))\n(.*?)```", readme, re.S))
-    assert set(units) == {"briefing.service", "briefing-run.service", "briefing-run.timer"}
+    assert set(units) == {
+        "briefing.service",
+        "briefing-run.service",
+        "briefing-run.timer",
+        "briefing-worker@.service",
+        "briefing-scheduler.service",
+    }
     for name, text in units.items():
         parser = configparser.ConfigParser(strict=True, interpolation=None)
         parser.optionxform = str  # type: ignore[assignment,method-assign]
@@ -229,11 +235,13 @@ def test_systemd_units_and_crontab_line_in_the_readme_parse() -> None:
         if name.endswith(".service"):
             start = parser["Service"]["ExecStart"]
             assert start.split()[0].startswith("/") and " --config /" in start
-            assert start.split()[-1] in ("daemon", "run")
+            assert start.split()[-1] in ("daemon", "run") or " worker --concurrency " in start
         else:
             assert (
                 parser["Timer"]["Unit"] == "briefing-run.service" and parser["Timer"]["Persistent"] == "true"
             )
+        # systemd reads a # as a comment only at the start of a line
+        assert not [v for section in parser.values() for v in section.values() if " #" in v], name
     daemon = configparser.ConfigParser(interpolation=None)
     daemon.read_string(units["briefing.service"])
     assert daemon["Service"]["KillSignal"] == "SIGTERM" and daemon["Service"]["Restart"] == "on-failure"
@@ -280,7 +288,7 @@ def test_run_sends_the_brief_once_and_records_it_after_acceptance(
         clock.advance(hours=1)
         assert run(config, clock=clock).action == "already_done"
         assert len(handler.received) == 1
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         ledger = store.delivery("2026-W47")
     assert ledger is not None and ledger.status == "sent" and ledger.recipients == ("ana@example.org",)
     assert ledger.message_id == message["Message-ID"] and ledger.sent_at == MONDAY_8
@@ -302,7 +310,7 @@ def test_a_temporary_failure_is_retried_by_the_next_run(
         handler.data_reply = None
         clock.advance(hours=1)
         assert run(config, clock=clock).action == "sent"
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         ledger = store.delivery("2026-W47")
     assert ledger is not None and ledger.status == "sent" and ledger.attempts == 2
 
@@ -345,7 +353,7 @@ def test_a_deliberate_resend_gets_a_new_message_id_that_refers_to_the_first(
     assert len(set(ids)) == 3 and all(i.startswith("<briefing.2026-W47.") for i in ids)
     for again in (resent, third):
         assert again["References"] == first["Message-ID"] and again["In-Reply-To"] == first["Message-ID"]
-    with Store.open(config.settings.database) as store:
+    with Store.open(config.settings.store_location) as store:
         ledger = store.delivery("2026-W47")
     assert ledger is not None and ledger.first_message_id == first["Message-ID"]
     assert ledger.message_id == third["Message-ID"]
@@ -402,7 +410,7 @@ def test_a_crash_after_the_server_accepted_sends_again_with_the_same_message_id(
         crashed = run_cli(args, env={"BRIEFING_TEST_CRASH_AT": "after_smtp_accept"}, timeout=180)
         assert crashed.returncode == 137, crashed.stderr
         assert len(handler.received) == 1
-        with Store.open(config.settings.database) as store:
+        with Store.open(config.settings.store_location) as store:
             period = store.deliveries()[0]
         assert period.status == "rendered"  # accepted, but the ledger never heard of it
         rerun = run_cli(args, timeout=180)

@@ -9,6 +9,9 @@ to `schedule.misfire_grace_hours` late; one instance of a job at a time; a catch
 produces the latest due brief if it is missing. A second daemon on the same data folder refuses to
 start. SIGTERM and SIGINT stop the daemon between steps: the running job finishes its step, nothing new
 starts, and the daemon exits 0.
+
+With a PostgreSQL store the daemon is a cluster's scheduler instead (`cluster.serve`): the same two jobs
+queue the work for `briefing worker` processes, and only one daemon of the cluster acts at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from briefing.clock import Clock, utc_now
 from briefing.config import Config, parse_schedule
-from briefing.errors import BriefingError, RunLockedError
+from briefing.errors import BriefingError, RunLockedError, StorageError
 from briefing.lock import RunLock
 
 log = logging.getLogger("briefing.daemon")
@@ -66,27 +69,61 @@ def build_scheduler(config: Config, job: Callable[[str], None]) -> Any:
 
 def serve(config: Config, *, clock: Clock = utc_now, stop: threading.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or `stop` is set). Raises `RunLockedError` if a daemon already runs."""
+    stop = stop or threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with RunLock(config.settings.data_dir, "briefing-daemon.lock"):
+            if config.settings.shared_database:
+                from briefing import cluster
+
+                cluster.serve(config, clock=clock, stop=stop)
+            else:
+                state: dict[str, Any] = {}
+                run_scheduler(
+                    config, lambda kind: _job(config, kind, clock, stop, state["scheduler"]), stop, state
+                )
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    log.info("daemon stopped")
+
+
+def run_scheduler(
+    config: Config,
+    job: Callable[[str], None],
+    stop: threading.Event,
+    state: dict[str, Any] | None = None,
+    *,
+    lost: Callable[[], bool] = lambda: False,
+    check_every: float = 1.0,
+) -> None:
+    """Run the schedule's jobs (and a catch-up now) until `stop` is set. When `lost()` turns true (a
+    cluster's scheduler lost its lock), stop scheduling and raise `StorageError`."""
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 
-    stop = stop or threading.Event()
-    with RunLock(config.settings.data_dir, "briefing-daemon.lock"):
-        scheduler = build_scheduler(config, lambda kind: _job(config, kind, clock, stop, scheduler))
-        scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
-        previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            # The catch-up runs in the scheduler's thread like any job, so the signals stay ours.
-            scheduler.add_job(_job, args=(config, "catch-up", clock, stop, scheduler), id="catch-up")
-            scheduler.start()
-            log.info("daemon started for %s (time zone %s)", config.source, config.settings.timezone)
-            _log_next(scheduler)
-            while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
-                pass
-            log.info("stopping: waiting for the running job to finish its step")
-            scheduler.shutdown(wait=True)
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-    log.info("daemon stopped")
+    scheduler = build_scheduler(config, job)
+    if state is not None:
+        state["scheduler"] = scheduler
+    scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+    # The catch-up runs in the scheduler's thread like any job, so the signals stay ours.
+    scheduler.add_job(job, args=("catch-up",), id="catch-up")
+    scheduler.start()
+    log.info("daemon started for %s (time zone %s)", config.source, config.settings.timezone)
+    _log_next(scheduler)
+    gone = False
+    waited = 0.0
+    while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
+        waited += 1.0
+        if waited >= check_every:
+            waited = 0.0
+            if lost():
+                gone = True
+                break
+    if gone:
+        scheduler.shutdown(wait=False)
+        raise StorageError("lost the database connection that held the scheduler lock; stopping")
+    log.info("stopping: waiting for the running job to finish its step")
+    scheduler.shutdown(wait=True)
 
 
 def _job(config: Config, kind: str, clock: Clock, stop: threading.Event, scheduler: Any) -> None:

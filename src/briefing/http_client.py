@@ -175,13 +175,18 @@ class HttpClient:
         concurrency: int = 8,
         per_host: int = 2,
         host_delay: float = 0.0,
+        host_slot: Callable[[str, float], float] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """`host_slot(host, delay)`, when given, reserves the next start for `host` in state shared with
+        other processes (a cluster's workers) and returns the seconds to wait for it; without it the
+        spacing of `host_delay` holds within this client only."""
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.max_redirects = max_redirects
         self.per_host = per_host
         self.host_delay = host_delay
+        self.host_slot = host_slot
         self.clock = clock
         self._slots = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, _Host] = {}
@@ -224,8 +229,11 @@ class HttpClient:
         # Host slot (and politeness delay) first, then a global slot: waiting for a busy host must not
         # hold a slot another host could use.
         async with host.slots:
-            wait = host.next_start - time.monotonic()
-            host.next_start = max(host.next_start, time.monotonic()) + self.host_delay
+            if self.host_slot is not None and self.host_delay > 0:
+                wait = self.host_slot(host_of(url), self.host_delay)
+            else:
+                wait = host.next_start - time.monotonic()
+                host.next_start = max(host.next_start, time.monotonic()) + self.host_delay
             if wait > 0:
                 await asyncio.sleep(wait)
             async with self._slots:

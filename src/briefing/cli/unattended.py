@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -87,3 +88,59 @@ def daemon(ctx: Context) -> None:
     config = ctx.config()
     _setup_logging(ctx.debug, long_running=True, timezone=config.settings.timezone)
     serve(config)
+
+
+@cli.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Jobs this worker runs at once (pages are fetched concurrently; extraction uses "
+    "settings.workers processes).",
+)
+@click.option(
+    "--queue",
+    "queues",
+    type=click.Choice(["fetch", "brief"]),
+    multiple=True,
+    help="Take jobs from these queues only (default both). Brief jobs write to this machine's "
+    "reports folder.",
+)
+@with_context
+def worker(ctx: Context, concurrency: int, queues: tuple[str, ...]) -> None:
+    """Take jobs from the cluster's queue (settings.database: PostgreSQL) until SIGTERM or Ctrl-C.
+
+    Any number of workers on any number of machines share the work that `briefing daemon` (or
+    `briefing enqueue`) queues: fetching feeds, fetching and extracting pages, making and sending
+    briefs. A worker that dies leaves its jobs to the others after settings.stalled_after seconds.
+    """
+    from briefing.queue import QUEUES, Queue
+
+    config = ctx.config()
+    _setup_logging(ctx.debug, long_running=True, timezone=config.settings.timezone)
+    if not ctx.debug:  # the queue's own line per job start and end: our one line per job says more
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    Queue(config, connections=concurrency + 2).work(concurrency, queues or QUEUES)
+
+
+@cli.command()
+@click.option(
+    "--brief", "with_brief", is_flag=True, help="Also queue the latest due brief, if not delivered."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_context
+def enqueue(ctx: Context, with_brief: bool, as_json: bool) -> None:
+    """Queue one round of work for the cluster's workers now: a fetch job per enabled feed, a page job
+    per article still pending, and with --brief the due brief (what the daemon does on its schedule)."""
+    from briefing.cluster import enqueue_round
+
+    done = enqueue_round(ctx.config(), brief=with_brief)
+    if as_json:
+        _print_json(done)
+        return
+    also = f"; brief {done.brief}" if done.brief else ""
+    click.echo(
+        f"queued {plural(done.queued, 'job', 'jobs')} ({plural(done.feeds, 'feed', 'feeds')}, "
+        f"{plural(done.pending_pages, 'page', 'pages')} pending{also})"
+    )

@@ -1,0 +1,254 @@
+"""The cluster's work queue on PostgreSQL (the only procrastinate import).
+
+Three jobs, each a function of `pipeline.jobs`: `fetch_feed` (one feed; it queues one `fetch_page` per
+new article), `fetch_page` (one article's page), and `brief` (one period's brief, made and delivered).
+`briefing worker` processes on any number of machines take jobs from the same database.
+
+- Retries with backoff: a job that raises (the database went away, a temporary SMTP failure) is tried
+  again after 2, 4, 8... seconds, five times at most; a feed's or a page's own failure is not an error
+  (it is recorded, as in a one-machine run).
+- No duplicates: one waiting job per feed, page and period (a queueing lock), one running job per feed,
+  page (a lock) and one brief at a time in the whole cluster; and the jobs themselves store nothing twice.
+- A killed worker's job: every worker beats its heartbeat into the database; each one also looks, every
+  few seconds, for jobs whose worker has gone silent for `settings.stalled_after` seconds and puts them
+  back in the queue, where another worker takes them (a job that has killed its worker three times is
+  marked failed instead).
+- The brief waits for the fetches: while fetch jobs are queued or running, a brief job steps back and is
+  tried again (for at most `_BRIEF_PATIENCE` tries), so a week's brief includes the week's last articles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import procrastinate
+from procrastinate import exceptions as queue_errors
+
+from briefing.config import Config
+from briefing.errors import BriefingError, StorageError
+from briefing.pipeline.jobs import JobRunner, brief
+from briefing.store import Store
+from briefing.testing_hooks import crash_point
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("fetch", "brief")
+_SCHEMA_LOCK = 0x42524649  # pg_advisory_lock key held while the queue's tables are created
+_BRIEF_PATIENCE = 60  # tries of a brief job waiting for fetches (5 s apart): five minutes
+_MAX_TAKEOVERS = 3  # a job whose worker died this many times is failed, not retried again
+_RETRY = procrastinate.RetryStrategy(
+    max_attempts=5,
+    exponential_wait=2,
+    retry_exceptions={StorageError, OSError, queue_errors.ConnectorException},
+)
+
+
+class FetchesPending(Exception):
+    """A brief job stepping back while fetch jobs are still queued or running."""
+
+
+class DeliveryToRetry(BriefingError):
+    """The brief was made but the mail server answered with a temporary failure."""
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    queue: str
+    waiting: int
+    running: int
+    done: int
+    failed: int
+
+
+class Queue:
+    """The queue of the cluster whose store is `config.settings.database` (PostgreSQL)."""
+
+    def __init__(self, config: Config, connections: int = 4) -> None:
+        url = config.settings.store_location
+        if not isinstance(url, str):
+            raise StorageError(
+                "the job queue needs a PostgreSQL store: set settings.database to a postgresql:// URL"
+            )
+        self.config = config
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=connections)
+        )
+        self._runner: JobRunner | None = None
+        self._register()
+
+    # -- jobs -----------------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+
+        @app.task(name="fetch_feed", queue="fetch", retry=_RETRY)
+        async def fetch_feed(feed: str, run_id: int = 0) -> None:
+            runner = self._need_runner()
+            done = await runner.fetch_feed(feed, run_id)
+            log.info("feed %s: %s, %d new", feed, done.result.status, done.result.new)
+            await self._defer_pages(done.pending)
+
+        @app.task(name="fetch_page", queue="fetch", retry=_RETRY)
+        async def fetch_page(article_id: int) -> None:
+            result = await self._need_runner().fetch_page(article_id)
+            if result is not None:
+                log.info("article %s: %s", result.url, result.status)
+
+        # A brief stepping back for fetches is tried again in 5 s; other failures follow _RETRY.
+        @app.task(name="brief", queue="brief", retry=_BriefRetry(), pass_context=True)
+        async def brief_job(context: procrastinate.JobContext, period: str) -> None:
+            attempts = context.job.attempts if context.job else 0
+            if attempts < _BRIEF_PATIENCE and await self._fetches_pending():
+                raise FetchesPending(f"brief {period}: fetch jobs still queued or running")
+            # Analysis and rendering are long and synchronous: a thread, so heartbeats go on.
+            done = await asyncio.to_thread(brief, self.config, period)
+            log.info("brief %s: %s %s", period, done.action, done.detail)
+            if done.action == "retry":
+                raise DeliveryToRetry(done.detail)
+
+        self.fetch_feed, self.fetch_page, self.brief = fetch_feed, fetch_page, brief_job
+
+    def _need_runner(self) -> JobRunner:
+        if self._runner is None:
+            raise RuntimeError("fetch jobs run inside `briefing worker` only")
+        return self._runner
+
+    async def _defer_pages(self, article_ids: Iterable[int]) -> None:
+        for article_id in article_ids:
+            key = f"page:{article_id}"
+            with contextlib.suppress(queue_errors.AlreadyEnqueued):  # already waiting: one job per page
+                await self.fetch_page.configure(queueing_lock=key, lock=key).defer_async(
+                    article_id=article_id
+                )
+
+    async def _fetches_pending(self) -> bool:
+        rows = await self.app.job_manager.list_queues_async(queue="fetch")
+        return any(r["todo"] or r["doing"] for r in rows)
+
+    # -- enqueueing (from the scheduler or `briefing enqueue`) ----------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create the queue's tables once (under an advisory lock: several workers may start at once)."""
+        location = self.config.settings.store_location
+        with Store.open(location) as store, store.exclusive(_SCHEMA_LOCK), self.app.open():
+            if not self.app.check_connection():
+                self.app.schema_manager.apply_schema()
+
+    def enqueue_fetch(self, feeds: Sequence[str], run_id: int = 0, pending_pages: Sequence[int] = ()) -> int:
+        """One fetch job per feed (and one page job per article still pending from an earlier round);
+        a feed or page already waiting is not queued twice. Returns the jobs queued."""
+        queued = 0
+        with self.app.open():
+            for feed in feeds:
+                key = f"feed:{feed}"
+                try:
+                    self.fetch_feed.configure(queueing_lock=key, lock=key).defer(feed=feed, run_id=run_id)
+                    queued += 1
+                except queue_errors.AlreadyEnqueued:
+                    pass
+                crash_point("queued", feed)
+            for article_id in pending_pages:
+                key = f"page:{article_id}"
+                try:
+                    self.fetch_page.configure(queueing_lock=key, lock=key).defer(article_id=article_id)
+                    queued += 1
+                except queue_errors.AlreadyEnqueued:
+                    pass
+        return queued
+
+    def enqueue_brief(self, period: str) -> bool:
+        """Queue the brief of `period` (False when it is already waiting)."""
+        with self.app.open():
+            try:
+                self.brief.configure(queueing_lock=f"brief:{period}", lock="brief").defer(period=period)
+            except queue_errors.AlreadyEnqueued:
+                return False
+        return True
+
+    def counts(self) -> list[QueueCount]:
+        """Jobs per queue: waiting (retries included), running, done (kept: failed ones only)."""
+        with self.app.open():
+            rows = {r["name"]: r for r in self.app.job_manager.list_queues()}
+        out = []
+        for name in QUEUES:
+            r = rows.get(name, {})
+            out.append(
+                QueueCount(
+                    name, r.get("todo", 0), r.get("doing", 0), r.get("succeeded", 0), r.get("failed", 0)
+                )
+            )
+        return out
+
+    def idle(self) -> bool:
+        """Nothing waiting or running in any queue."""
+        return not any(c.waiting or c.running for c in self.counts())
+
+    # -- the worker ------------------------------------------------------------------------------------
+
+    def work(self, concurrency: int, queues: Sequence[str] = QUEUES) -> None:
+        """Take jobs until SIGTERM or SIGINT (the running jobs finish first)."""
+        self.ensure_schema()
+        asyncio.run(self._work(concurrency, queues))
+
+    async def _work(self, concurrency: int, queues: Sequence[str]) -> None:
+        stalled_after = self.config.settings.stalled_after
+        # Sync jobs (the brief) run in threads; asyncio's default pool has only cores + 4 of them.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 2))
+        async with self.app.open_async(), JobRunner(self.config) as runner:
+            self._runner = runner
+            reaper = asyncio.create_task(self._take_over_stalled(stalled_after))
+            try:
+                await self.app.run_worker_async(
+                    queues=list(queues),
+                    concurrency=concurrency,
+                    delete_jobs="successful",
+                    update_heartbeat_interval=max(1.0, stalled_after / 4),
+                    stalled_worker_timeout=stalled_after,
+                    fetch_job_polling_interval=1.0,
+                    shutdown_graceful_timeout=stalled_after / 2,
+                )
+            finally:
+                reaper.cancel()
+                self._runner = None
+
+    async def _take_over_stalled(self, stalled_after: float) -> None:
+        """Put back in the queue the jobs of workers silent for `stalled_after` seconds (killed, or cut
+        off from the database), so another worker takes them."""
+        manager = self.app.job_manager
+        while True:
+            try:
+                for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
+                    if job.attempts >= _MAX_TAKEOVERS:
+                        log.error(
+                            "job %s (%s) killed its worker %d times: failed",
+                            job.id,
+                            job.task_name,
+                            job.attempts,
+                        )
+                        await manager.finish_job(
+                            job, status=procrastinate.jobs.Status.FAILED, delete_job=False
+                        )
+                    else:
+                        log.warning(
+                            "job %s (%s): its worker went silent; queued again", job.id, job.task_name
+                        )
+                        await manager.retry_job(job)
+            except queue_errors.ConnectorException as e:
+                log.warning("could not look for stalled jobs: %s", e)
+            await asyncio.sleep(max(1.0, stalled_after / 3))
+
+
+class _BriefRetry(procrastinate.BaseRetryStrategy):
+    """A brief stepping back for fetches is tried again in 5 s, as often as it needs (the job itself
+    stops waiting after `_BRIEF_PATIENCE` tries); other failures follow `_RETRY`."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: Any) -> Any:
+        if isinstance(exception, FetchesPending):
+            return procrastinate.RetryDecision(retry_in={"seconds": 5})
+        return _RETRY.get_retry_decision(exception=exception, job=job)
