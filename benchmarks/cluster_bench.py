@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -34,10 +36,11 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from briefing.config import load_config
+from briefing.models import Entry, ExtractionOutcome, FeedSource, Retrieved
 from briefing.queue import Queue
 from briefing.samples.load import build_site
 from briefing.samples.server import LoopbackServer
-from briefing.store import Store
+from briefing.store import NewEntry, Store
 from pgserver import PostgresServer
 
 
@@ -45,6 +48,7 @@ def write_config(folder: Path, feed_urls: list[str], items: int, database: str =
     settings = {"data_dir": "data", "allow_private_networks": True, "max_entries_per_feed": items}
     if database:
         settings["database"] = database
+    folder.mkdir(parents=True, exist_ok=True)
     config = folder / "feeds.yaml"
     feeds = [{"name": f"feed-{i}", "url": u} for i, u in enumerate(feed_urls)]
     config.write_text(yaml.safe_dump({"settings": settings, "feeds": feeds}))
@@ -96,6 +100,45 @@ def cluster(config: Path, database: str, workers: int, concurrency: int) -> tupl
     return wall, total
 
 
+def write_cost(location: Path | str, articles: int = 300) -> float:
+    """Milliseconds of one article's store writes as a page job makes them (its extraction saved with
+    the compressed page, one transaction), the feed's entries stored beforehand. On PostgreSQL these are
+    serialised by the store's write lock, so 1000 / this is the cluster's ceiling in articles/s."""
+    feed = FeedSource("bench", "https://bench.example/feed")
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    with Store.open(location) as store:
+        store.sync_feeds([feed], now)
+        entries = [
+            NewEntry(
+                Entry(
+                    f"link:{i}",
+                    None,
+                    f"https://bench.example/{i}",
+                    f"https://bench.example/{i}",
+                    f"title {i}",
+                    (),
+                    (),
+                    now,
+                    "feed text " * 40,
+                    f"h{i}",
+                ),
+                "pending",
+            )
+            for i in range(articles)
+        ]
+        ids = store.save_entries("bench", entries, Retrieved(feed.url, feed.url, 200), now).new_ids
+        text = "A sentence of the article's text, as extraction leaves it. " * 120
+        body = zlib.compress(os.urandom(20_000) + text.encode() * 10, 6)
+        page = Retrieved(
+            "https://bench.example/x", "https://bench.example/x", 200, b"x" * 170_000, "text/html"
+        )
+        started = time.perf_counter()
+        for article_id in ids:
+            outcome = ExtractionOutcome("ok", "page", text, "bench")
+            store.save_extraction(article_id, outcome, now, page=page, compressed_page=body)
+        return (time.perf_counter() - started) / len(ids) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -125,6 +168,11 @@ def main() -> None:
                     config = write_config(folder / f"w{workers}", site.feed_urls, args.items, database)
                     label = f"PostgreSQL, {workers} worker{'s' if workers > 1 else ''}"
                     rows.setdefault(label, []).append(cluster(config, database, workers, args.concurrency))
+        folder = Path(tempfile.mkdtemp(prefix="briefing-writes-"))
+        writes = {
+            "SQLite": write_cost(folder / "w.sqlite3"),
+            "PostgreSQL": write_cost(pg.new_database()),
+        }
     finally:
         pg.stop()
     print(
@@ -138,6 +186,10 @@ def main() -> None:
         wall = statistics.median(w for w, _ in runs)
         articles = runs[0][1]
         print(f"| {label} | {articles} | {wall:.2f} s | {articles / wall:.1f} | x{base / wall:.2f} |")
+    for name, ms in writes.items():
+        print(
+            f"store writes of one extracted article, {name}: {ms:.2f} ms (ceiling {1000 / ms:.0f} articles/s)"
+        )
 
 
 if __name__ == "__main__":
