@@ -203,6 +203,7 @@ class Queue:
         async with self.app.open_async(), JobRunner(self.config) as runner:
             self._runner = runner
             reaper = asyncio.create_task(self._take_over_stalled(stalled_after))
+            log.info("worker started: queues %s, %d jobs at a time", ", ".join(queues), concurrency)
             try:
                 await self.app.run_worker_async(
                     queues=list(queues),
@@ -216,6 +217,7 @@ class Queue:
             finally:
                 reaper.cancel()
                 self._runner = None
+                log.info("worker stopped")
 
     async def _take_over_stalled(self, stalled_after: float) -> None:
         """Put back in the queue the jobs of workers silent for `stalled_after` seconds (killed, or cut

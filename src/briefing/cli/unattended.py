@@ -87,7 +87,14 @@ def daemon(ctx: Context) -> None:
 
     config = ctx.config()
     _setup_logging(ctx.debug, long_running=True, timezone=config.settings.timezone)
+    _quiet_queue_logs(ctx)
     serve(config)
+
+
+def _quiet_queue_logs(ctx: Context) -> None:
+    """The queue library logs every job's start, end and deferral; our one line per job says more."""
+    if not ctx.debug:
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
 
 @cli.command()
@@ -119,8 +126,7 @@ def worker(ctx: Context, concurrency: int, queues: tuple[str, ...]) -> None:
 
     config = ctx.config()
     _setup_logging(ctx.debug, long_running=True, timezone=config.settings.timezone)
-    if not ctx.debug:  # the queue's own line per job start and end: our one line per job says more
-        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    _quiet_queue_logs(ctx)
     Queue(config, connections=concurrency + 2).work(concurrency, queues or QUEUES)
 
 
