@@ -1,4 +1,5 @@
-"""The search query language, turned into an SQLite FTS5 expression that cannot be a syntax error.
+"""The search query language, turned into an SQLite FTS5 expression (or a PostgreSQL tsquery) that
+cannot be a syntax error.
 
 A query is words and "quoted phrases", all required; `OR` between two terms accepts either; `-term`
 leaves out documents that have it; `word*` matches words that start so. Case and diacritics do not
@@ -112,6 +113,32 @@ def _alternatives(term: Term, indexed: Callable[[str, str], Sequence[str]] | Non
     forms = {fold(" ".join(words)): _quoted(words) for words in reversed(found)}  # one per folded form
     ordered = sorted(forms.values())
     return ordered[0] if len(ordered) == 1 else "(" + " OR ".join(ordered) + ")"
+
+
+def tsquery(query: Query) -> str:
+    """The PostgreSQL `to_tsquery` text for `query` (the store's `briefing` configuration folds case and
+    diacritics on both sides). Names' other spellings from the gazetteer are included; transliteration
+    variants read from the index are SQLite's only."""
+    required = " & ".join(
+        "(" + " | ".join(_ts_alternatives(t) for t in group) + ")" for group in query.groups
+    )
+    if not query.excluded:
+        return required
+    return f"({required}) & !(" + " | ".join(_ts_alternatives(t) for t in query.excluded) + ")"
+
+
+def _ts_alternatives(term: Term) -> str:
+    if term.prefix:
+        return _ts_phrase(term.words) + ":*"
+    found = [term.words, *(tuple(_WORD.findall(s)) for s in spellings(term.text))]
+    forms = {fold(" ".join(words)): _ts_phrase(words) for words in reversed(found)}
+    ordered = sorted(forms.values())
+    return ordered[0] if len(ordered) == 1 else "(" + " | ".join(ordered) + ")"
+
+
+def _ts_phrase(words: Sequence[str]) -> str:
+    quoted = ["'" + w.replace("'", "''").replace("\\", "") + "'" for w in words]
+    return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
 
 
 def _same_name(word: str, indexed: Callable[[str, str], Sequence[str]]) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Literal
 from briefing.config import Config
 from briefing.corpus import load_corpus
 from briefing.models import SearchHit
-from briefing.query import expression, parse
+from briefing.query import expression, parse, tsquery
 from briefing.store import Store
 from briefing.store.search import baseline_key
 
@@ -19,7 +19,8 @@ Within = Literal["articles", "baseline", "all"]
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The hits of one query, best first, and the FTS5 expression it ran as (names' spellings included)."""
+    """The hits of one query, best first, and the expression it ran as (FTS5, or a PostgreSQL tsquery;
+    names' spellings included)."""
 
     query: str
     expression: str
@@ -44,7 +45,7 @@ def search(
     if feed:
         config.feed(feed)
     with Store.open(config.settings.store_location) as store:
-        match = expression(parsed, store.indexed_terms)
+        match = tsquery(parsed) if store.postgres else expression(parsed, store.indexed_terms)
         hits: list[SearchHit] = []
         if within in ("articles", "all"):
             hits += _relative(

@@ -98,7 +98,8 @@ class Connection:
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
         try:
-            cursor = self._conn.execute(translate(sql), params or None)
+            # Parameters always (empty ones too): psycopg then reads the doubled % of `translate`.
+            cursor = self._conn.execute(translate(sql), params)
         except psycopg.OperationalError as e:
             raise StorageError(f"database {masked(self.url)}: {_first_line(e)}") from e
         lastrowid = None

@@ -62,6 +62,30 @@ def _fts_index(name: str, content: str, *, follow_updates: bool) -> list[str]:
     return statements
 
 
+# PostgreSQL's search configuration `briefing`: the simple parser, words folded by unaccent when the
+# server has the extension (a trusted one since PostgreSQL 13), lower-cased only when it has not.
+_PG_SEARCH_CONFIG = (
+    "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS unaccent;"
+    " EXCEPTION WHEN others THEN RAISE NOTICE 'unaccent is not available: search folds case only'; END $$",
+    "CREATE TEXT SEARCH CONFIGURATION briefing (COPY = simple)",
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN"
+    " ALTER TEXT SEARCH CONFIGURATION briefing"
+    " ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;"
+    " END IF; END $$",
+)
+_PG_TEXT_LIMIT = 400_000  # characters of a text indexed: a tsvector holds at most 1 MB
+
+
+def _pg_search_column(table: str) -> list[str]:
+    text = f"left(coalesce(feed_text, '') || ' ' || coalesce(text, ''), {_PG_TEXT_LIMIT})"
+    return [
+        f"ALTER TABLE {table} ADD COLUMN search tsvector GENERATED ALWAYS AS ("
+        "setweight(to_tsvector('briefing'::regconfig, coalesce(title, '')), 'A') ||"
+        f" setweight(to_tsvector('briefing'::regconfig, {text}), 'D')) STORED",
+        f"CREATE INDEX {table}_search ON {table} USING gin (search)",
+    ]
+
+
 MIGRATIONS: list[tuple[int, list[Step]]] = [
     (
         1,
@@ -217,14 +241,16 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
     (
         5,
         [
-            # Full-text search; diacritics fold as in the analysis. SQLite's FTS5 only: search over a
-            # PostgreSQL store is not built yet (the command says so).
+            # Full-text search; diacritics fold as in the analysis. SQLite: FTS5 indexes. PostgreSQL: a
+            # text search configuration that folds with unaccent (when the server has it), a stored
+            # tsvector column (the title weighted over the text) and a GIN index.
             Dialects(
                 sqlite=(
                     *_fts_index("articles_fts", "articles", follow_updates=True),
                     "INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')",
                     "CREATE VIRTUAL TABLE articles_terms USING fts5vocab(articles_fts, 'row')",
-                )
+                ),
+                postgresql=(*_PG_SEARCH_CONFIG, *_pg_search_column("articles")),
             ),
             # The seed corpus's documents, copied here for search (they live in files): replaced as a
             # whole when the corpus changes (meta 'baseline_search' holds its fingerprint).
@@ -243,7 +269,8 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
                     # replaced as a whole, never updated
                     *_fts_index("baseline_fts", "baseline_docs", follow_updates=False),
                     "CREATE VIRTUAL TABLE baseline_terms USING fts5vocab(baseline_fts, 'row')",
-                )
+                ),
+                postgresql=tuple(_pg_search_column("baseline_docs")),
             ),
         ],
     ),

@@ -1,6 +1,6 @@
-"""Full-text search over stored articles and the seed corpus's documents (SQLite FTS5).
-
-A PostgreSQL store keeps the corpus copy but has no index yet: searching it is refused in one line."""
+"""Full-text search over stored articles and the seed corpus's documents: SQLite's FTS5 (bm25), or
+PostgreSQL's text search (a stored tsvector with a GIN index, `ts_rank_cd`, `ts_headline`). `match` is
+the expression of `query.py` for the store's database (`expression` or `tsquery`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from briefing.errors import QueryError, StorageError
+from briefing.errors import QueryError
 from briefing.models import BaselineDoc, SearchHit
 from briefing.store.base import SQLiteOperationalError, StoreBase, dt, ts
 
 # Snippets mark matched terms with two private-use characters, char(57344) and char(57345), never in
 # stored text (normalised); bm25 weighs a match in the title (4.0) over one in the feed text or text.
 _OPEN, _CLOSE = "\ue000", "\ue001"
+# PostgreSQL: ts_rank_cd's weights for D, C, B, A (the text is D, the title A: 4 to 1, as bm25's here),
+# and ts_headline's snippet: one fragment of at most 24 words around the best match.
+_PG_WEIGHTS = "{0.25, 0.25, 0.25, 1.0}"
+_PG_SNIPPET = (
+    f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=24, MinWords=8, MaxFragments=1,"
+    " FragmentDelimiter=…, ShortWord=2"
+)
 
 
 def baseline_key(docs: Sequence[BaselineDoc]) -> str:
@@ -39,7 +46,9 @@ class SearchQueries(StoreBase):
         briefed_only: bool = False,
         limit: int = 20,
     ) -> list[SearchHit]:
-        """Articles matching the FTS5 expression `match`, best first (excluded entries never)."""
+        """Articles matching `match`, best first (excluded entries never)."""
+        if self.postgres:
+            return self._pg_search_articles(match, since, until, feed, briefed_only, limit)
         rows = self._match(
             "SELECT a.id, a.title, a.url, f.name, a.published, a.briefed_at,"
             " snippet(articles_fts, -1, char(57344), char(57345), '…', 24), bm25(articles_fts, 4.0, 1.0, 1.0)"
@@ -71,6 +80,26 @@ class SearchQueries(StoreBase):
         limit: int = 20,
     ) -> list[SearchHit]:
         """Seed-corpus documents matching `match`, best first (as last copied by `keep_baseline`)."""
+        if self.postgres:
+            rows = self.conn.execute(
+                "SELECT d.doc_id, d.title, d.source, d.date, substr(d.text, 1, 200),"  # noqa: S608
+                f" {_BASELINE_SNIPPET}, d.rank FROM ("
+                " SELECT d.*, q, -ts_rank_cd(:weights, d.search, q) AS rank"
+                " FROM baseline_docs d, to_tsquery('briefing', :match) q WHERE d.search @@ q"
+                " AND (:since IS NULL OR d.date >= :since) AND (:until IS NULL OR d.date < :until)"
+                " ORDER BY rank, d.id LIMIT :limit) d",
+                {
+                    "match": match,
+                    "since": ts(since),
+                    "until": ts(until),
+                    "limit": limit,
+                    "snippet": _PG_SNIPPET,
+                    "weights": _PG_WEIGHTS,
+                },
+            ).fetchall()
+            return [
+                _hit("baseline", r[0], r[1] or _opening(r[4]), "", r[2], dt(r[3]), r[5], r[6]) for r in rows
+            ]
         rows = self._match(
             "SELECT d.doc_id, d.title, d.source, d.date, substr(d.text, 1, 200),"
             " snippet(baseline_fts, -1, char(57344), char(57345), '…', 24), bm25(baseline_fts, 4.0, 1.0, 1.0)"
@@ -82,6 +111,41 @@ class SearchQueries(StoreBase):
         )
         # A corpus document the splitter found no title for is named by its opening words.
         return [_hit("baseline", r[0], r[1] or _opening(r[4]), "", r[2], dt(r[3]), r[5], r[6]) for r in rows]
+
+    def _pg_search_articles(
+        self,
+        match: str,
+        since: datetime | None,
+        until: datetime | None,
+        feed: str | None,
+        briefed_only: bool,
+        limit: int,
+    ) -> list[SearchHit]:
+        # The snippet is made for the few rows kept, not for every match.
+        rows = self.conn.execute(
+            "SELECT a.id, a.title, a.url, a.name, a.published, a.briefed_at,"  # noqa: S608
+            f" {_ARTICLE_SNIPPET}, a.rank FROM ("
+            " SELECT a.*, f.name, q, -ts_rank_cd(:weights, a.search, q) AS rank"
+            " FROM articles a JOIN feeds f ON f.id = a.feed_id, to_tsquery('briefing', :match) q"
+            " WHERE a.search @@ q AND a.extraction_status != 'excluded'"
+            " AND (:since IS NULL OR a.published >= :since) AND (:until IS NULL OR a.published < :until)"
+            " AND (:feed IS NULL OR f.name = :feed) AND (NOT :briefed OR a.briefed_at IS NOT NULL)"
+            " ORDER BY rank, a.id LIMIT :limit) a",
+            {
+                "match": match,
+                "since": ts(since),
+                "until": ts(until),
+                "feed": feed,
+                "briefed": briefed_only,
+                "limit": limit,
+                "snippet": _PG_SNIPPET,
+                "weights": _PG_WEIGHTS,
+            },
+        ).fetchall()
+        return [
+            _hit("article", f"a{r[0]}", r[1], r[2], r[3], dt(r[4]), r[6], r[7], briefed=r[5] is not None)
+            for r in rows
+        ]
 
     def indexed_terms(self, low: str, high: str) -> list[str]:
         """The distinct indexed terms in [low, high), of articles and corpus documents (folded)."""
@@ -114,17 +178,25 @@ class SearchQueries(StoreBase):
             )
 
     def _match(self, sql: str, params: dict[str, Any]) -> list[Any]:
-        if self.postgres:
-            raise StorageError(
-                f"search works on an SQLite store only for now; {self.path} is PostgreSQL"
-                " (search a copy made with an SQLite settings.database, or use the brief's HTML)"
-            )
         try:
             return list(self.conn.execute(sql, params).fetchall())
         except SQLiteOperationalError as e:
             if "fts5" in str(e) or "MATCH" in str(e):  # the expression came from a user's query
                 raise QueryError("QUERY", [f"not a search this index understands ({e})"]) from e
             raise
+
+
+def _pg_snippet(title: str, text: str) -> str:
+    """The passage shown: the title when it matches the whole query (as FTS5's snippet takes the best
+    column), else the best fragment of the text."""
+    return (
+        f"CASE WHEN to_tsvector('briefing', {title}) @@ q THEN ts_headline('briefing', {title}, q, :snippet)"
+        f" ELSE ts_headline('briefing', {text}, q, :snippet) END"
+    )
+
+
+_ARTICLE_SNIPPET = _pg_snippet("a.title", "coalesce(nullif(a.text, ''), a.feed_text)")
+_BASELINE_SNIPPET = _pg_snippet("d.title", "d.text")
 
 
 def _hit(
