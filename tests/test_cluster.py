@@ -349,3 +349,43 @@ def test_a_queue_needs_postgresql(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert done.stderr.count("\n") == 1 and "needs a PostgreSQL store" in done.stderr
+
+
+def test_politeness_to_a_host_holds_across_workers(tmp_path: Path, postgres_url: str) -> None:
+    # Every page on one host answers slowly; two workers with four jobs each may still have only
+    # per_host_concurrency (1) request in flight to it, and starts host_delay (0.2 s) apart.
+    starts: list[float] = []
+    in_flight = [0, 0]  # now, most
+    lock = threading.Lock()
+    with LoopbackServer() as server:
+        site = build_site(server, feeds=3, items=3, paragraphs=(3, 4), furniture=False)
+
+        def slow(route: Any) -> Any:
+            def handler(request: Any) -> Any:
+                with lock:
+                    starts.append(time.monotonic())
+                    in_flight[0] += 1
+                    in_flight[1] = max(in_flight)
+                time.sleep(0.4)  # longer than host_delay: only the leases keep two workers apart
+                with lock:
+                    in_flight[0] -= 1
+                return route if not callable(route) else route(request)
+
+            return handler
+
+        for path, route in list(server.routes.items()):
+            server.route(path, slow(route))
+        feeds = [{"name": f"feed-{i}", "url": url} for i, url in enumerate(site.feed_urls)]
+        settings: dict[str, Any] = {"per_host_concurrency": 1, "host_delay": 0.2, "database": postgres_url}
+        config = write_config(tmp_path, feeds, **settings).source
+        code, _, err = finish(cli(config, "enqueue"))
+        assert code == 0, err
+        workers = [cli(config, "worker", "--concurrency", "4") for _ in range(2)]
+        wait_idle(config)
+        logs = [stop(w) for w in workers]
+    assert all("article" in log for log in logs), "both workers took page jobs"
+    assert len(starts) == 3 + 9 and in_flight[1] == 1
+    gaps = [b - a for a, b in itertools.pairwise(sorted(starts))]
+    assert min(gaps) > 0.18, gaps
+    with Store.open(postgres_url) as store:
+        assert store.counts() == {"ok": 9}

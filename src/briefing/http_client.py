@@ -22,7 +22,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import httpcore
@@ -161,6 +161,14 @@ class _Host:
     blocked_until: datetime | None = None
 
 
+class HostLeases(Protocol):
+    """Leases on requests to a host, shared by several processes (a cluster's workers)."""
+
+    def take(self, host: str) -> int | None: ...
+
+    def give_back(self, host: str, lease: int) -> None: ...
+
+
 class HttpClient:
     """One client per run. Use as ``async with HttpClient(...) as client: await client.get(url)``."""
 
@@ -176,17 +184,20 @@ class HttpClient:
         per_host: int = 2,
         host_delay: float = 0.0,
         host_slot: Callable[[str, float], float] | None = None,
+        host_leases: HostLeases | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """`host_slot(host, delay)`, when given, reserves the next start for `host` in state shared with
         other processes (a cluster's workers) and returns the seconds to wait for it; without it the
-        spacing of `host_delay` holds within this client only."""
+        spacing of `host_delay` holds within this client only. `host_leases`, when given, holds
+        `per_host` across those processes too: a request takes one of the host's leases first."""
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.max_redirects = max_redirects
         self.per_host = per_host
         self.host_delay = host_delay
         self.host_slot = host_slot
+        self.host_leases = host_leases
         self.clock = clock
         self._slots = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, _Host] = {}
@@ -228,7 +239,7 @@ class HttpClient:
         self._raise_if_rate_limited(url, host)
         # Host slot (and politeness delay) first, then a global slot: waiting for a busy host must not
         # hold a slot another host could use.
-        async with host.slots:
+        async with host.slots, self._lease(host_of(url)):
             if self.host_slot is not None and self.host_delay > 0:
                 wait = self.host_slot(host_of(url), self.host_delay)
             else:
@@ -249,6 +260,18 @@ class HttpClient:
                         hop = self._host(e.url)  # the host that answered, after any redirect
                         hop.blocked_until = max(hop.blocked_until or e.retry_after, e.retry_after)
                     raise
+
+    @contextlib.asynccontextmanager
+    async def _lease(self, name: str) -> AsyncIterator[None]:
+        if self.host_leases is None:
+            yield
+            return
+        while (lease := self.host_leases.take(name)) is None:
+            await asyncio.sleep(0.05)  # every lease is in use by another process
+        try:
+            yield
+        finally:
+            self.host_leases.give_back(name, lease)
 
     def _host(self, url: str) -> _Host:
         name = host_of(url)

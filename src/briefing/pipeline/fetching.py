@@ -23,7 +23,14 @@ from briefing.config import Config
 from briefing.errors import ExtractError, FeedError, FetchError, StorageError, Terminated
 from briefing.extract import choose_text, extract_page
 from briefing.feeds import parse_feed
-from briefing.http_client import FEED_ACCEPT, PAGE_ACCEPT, AddressPolicy, HttpClient, user_agent
+from briefing.http_client import (
+    FEED_ACCEPT,
+    PAGE_ACCEPT,
+    AddressPolicy,
+    HostLeases,
+    HttpClient,
+    user_agent,
+)
 from briefing.lock import RunLock
 from briefing.models import (
     ArticleResult,
@@ -129,7 +136,10 @@ def _summary(report: FetchReport) -> dict[str, object]:
 
 
 def http_client_for(
-    config: Config, clock: Clock, host_slot: Callable[[str, float], float] | None = None
+    config: Config,
+    clock: Clock,
+    host_slot: Callable[[str, float], float] | None = None,
+    host_leases: HostLeases | None = None,
 ) -> HttpClient:
     s = config.settings
     return HttpClient(
@@ -142,6 +152,7 @@ def http_client_for(
         per_host=s.per_host_concurrency,
         host_delay=s.host_delay,
         host_slot=host_slot,
+        host_leases=host_leases,
         clock=clock,
     )
 

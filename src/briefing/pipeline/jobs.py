@@ -42,7 +42,10 @@ class JobRunner:
         self.store = Store.open(self.config.settings.store_location)
         self._run = FetchRun(self.config, self.store, self.clock, False, Progress(), 0)
         self._run.workers = LazyWorkers(self.config)
-        self._http = http_client_for(self.config, self.clock, host_slot=self.store.reserve_host_slot)
+        leases = _SharedHosts(self.store, self.config.settings.per_host_concurrency)
+        self._http = http_client_for(
+            self.config, self.clock, host_slot=self.store.reserve_host_slot, host_leases=leases
+        )
         self._run.http = await self._http.__aenter__()
         return self
 
@@ -72,6 +75,27 @@ class JobRunner:
         result = await self._run.page(self.config.feed(pending.feed), pending)
         self._run.article_results.clear()
         return result
+
+
+class _SharedHosts:
+    """settings.per_host_concurrency across the cluster: leases on each host's requests, held in the
+    database (see `Store.take_host_lease`)."""
+
+    def __init__(self, store: Store, limit: int) -> None:
+        self.store = store
+        self.limit = limit
+        self.held: dict[str, set[int]] = {}
+
+    def take(self, host: str) -> int | None:
+        held = self.held.setdefault(host, set())
+        lease = self.store.take_host_lease(host, self.limit, held)
+        if lease is not None:
+            held.add(lease)
+        return lease
+
+    def give_back(self, host: str, lease: int) -> None:
+        self.held.get(host, set()).discard(lease)
+        self.store.end_host_lease(host, lease)
 
 
 def brief(config: Config, period: str | Period, *, clock: Clock = utc_now) -> Delivered:

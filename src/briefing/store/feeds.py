@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -211,6 +211,19 @@ class FeedQueries(StoreBase):
                 (host.lower(), start + spacing),
             )
         return start - current
+
+    def take_host_lease(self, host: str, limit: int, held: Collection[int]) -> int | None:
+        """One of `limit` leases on requests to `host`, shared by every process of a cluster: its number,
+        or None when all are taken. `held` are the numbers this process holds (a session may take its own
+        lock again, so it must not ask for those). PostgreSQL only: the leases are session advisory
+        locks, which the database frees when a process dies."""
+        for n in range(limit):
+            if n not in held and self.conn.try_lock_named("host:" + host.lower(), n):
+                return n
+        return None
+
+    def end_host_lease(self, host: str, n: int) -> None:
+        self.conn.unlock_named("host:" + host.lower(), n)
 
     def clear_host_wait(self, host: str) -> None:
         with self.write() as conn:

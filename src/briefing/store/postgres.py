@@ -153,6 +153,15 @@ class Connection:
             return False
         return True
 
+    def try_lock_named(self, name: str, n: int) -> bool:
+        """A session-level advisory lock keyed by a name's hash and a number (the two-key space, apart from
+        the one-key locks above)."""
+        row = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", (name, n)).fetchone()
+        return bool(row and row[0])
+
+    def unlock_named(self, name: str, n: int) -> None:
+        self._conn.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", (name, n))
+
     def try_lock(self, key: int) -> bool:
         """A session-level advisory lock: held until released or this connection ends (a killed process
         loses it at once, so a standby can take over)."""
