@@ -228,7 +228,7 @@ def test_workers_killed_then_replaced_end_like_an_uninterrupted_run(
     failed = {p: why for p, why in outcomes.items() if why != "ok"}
     with capsys.disabled():
         print(
-            f"\n{len(POINTS)} worker kill points on PostgreSQL, {len(POINTS) - len(failed)} ended like the uninterrupted run"
+            f"\n{len(POINTS)} kill points on PostgreSQL (workers and the scheduler), {len(POINTS) - len(failed)} ended like the uninterrupted run"
         )
     assert not failed, "\n".join(f"{p}: {why}" for p, why in failed.items())
 
@@ -389,3 +389,11 @@ def test_politeness_to_a_host_holds_across_workers(tmp_path: Path, postgres_url:
     assert min(gaps) > 0.18, gaps
     with Store.open(postgres_url) as store:
         assert store.counts() == {"ok": 9}
+    done = subprocess.run(
+        [sys.executable, "-m", "briefing", "--config", str(config), "status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    queues = {q["queue"]: q for q in json.loads(done.stdout)["queues"]}
+    assert queues["fetch"]["waiting"] == queues["fetch"]["running"] == queues["fetch"]["failed"] == 0

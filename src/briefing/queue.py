@@ -24,7 +24,6 @@ import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
@@ -32,6 +31,7 @@ from procrastinate import exceptions as queue_errors
 
 from briefing.config import Config
 from briefing.errors import BriefingError, StorageError
+from briefing.models import QueueCount
 from briefing.pipeline.jobs import JobRunner, brief
 from briefing.store import Store
 from briefing.testing_hooks import crash_point
@@ -55,15 +55,6 @@ class FetchesPending(Exception):
 
 class DeliveryToRetry(BriefingError):
     """The brief was made but the mail server answered with a temporary failure."""
-
-
-@dataclass(frozen=True)
-class QueueCount:
-    queue: str
-    waiting: int
-    running: int
-    done: int
-    failed: int
 
 
 class Queue:
@@ -172,8 +163,11 @@ class Queue:
         return True
 
     def counts(self) -> list[QueueCount]:
-        """Jobs per queue: waiting (retries included), running, done (kept: failed ones only)."""
+        """Jobs per queue: waiting (retries included), running, done (kept: failed ones only); none
+        before the first worker or round created the queue's tables."""
         with self.app.open():
+            if not self.app.check_connection():
+                return []
             rows = {r["name"]: r for r in self.app.job_manager.list_queues()}
         out = []
         for name in QUEUES:

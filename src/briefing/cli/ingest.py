@@ -194,6 +194,8 @@ def status(ctx: Context, as_json: bool) -> None:
         click.echo(f"last run: #{r['id']} {r['command']} {r['status']} (started {r['started_at']})")
     else:
         click.echo("No run recorded yet; run `briefing fetch`.")
+    for q in current.queues:
+        click.echo(f"queue {q.queue}: {q.waiting} waiting, {q.running} running, {q.failed} failed")
 
 
 def _brief_line(d: Any) -> str:

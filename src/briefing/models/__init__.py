@@ -32,6 +32,7 @@ from briefing.models.brief import (
     StoryGroup,
     WatchedName,
 )
+from briefing.models.cluster import QueueCount
 from briefing.models.feedback import Mark
 from briefing.models.ingest import (
     Article,
@@ -83,6 +84,7 @@ __all__ = [
     "NameMention",
     "NearDoc",
     "NewName",
+    "QueueCount",
     "Quote",
     "Recheck",
     "RepeatItem",

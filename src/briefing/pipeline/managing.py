@@ -11,7 +11,7 @@ from typing import Any
 from briefing.clock import Clock, utc_now
 from briefing.config import Config, add_feeds_text, parse_config
 from briefing.lock import RunLock
-from briefing.models import Delivery, FeedHealth, FeedSource
+from briefing.models import Delivery, FeedHealth, FeedSource, QueueCount
 from briefing.store import Store
 from briefing.urls import host_of
 from briefing.write import atomic_write_text
@@ -19,12 +19,14 @@ from briefing.write import atomic_write_text
 
 @dataclass(frozen=True)
 class Status:
-    """Each configured feed's health, the newest run and the ledger of the latest briefs."""
+    """Each configured feed's health, the newest run and the ledger of the latest briefs; in a cluster,
+    the jobs of each queue."""
 
     checked_at: datetime
     feeds: tuple[FeedHealth, ...]
     last_run: dict[str, Any] | None
     briefs: tuple[Delivery, ...]
+    queues: tuple[QueueCount, ...] = ()
 
 
 def status(config: Config, *, briefs: int = 5, clock: Clock = utc_now) -> Status:
@@ -34,7 +36,12 @@ def status(config: Config, *, briefs: int = 5, clock: Clock = utc_now) -> Status
         health = store.feed_health(config.feeds, now)
         runs = store.runs(limit=1)
         ledger = store.deliveries(limit=briefs)
-    return Status(now, tuple(health), runs[0] if runs else None, tuple(ledger))
+    queues: tuple[QueueCount, ...] = ()
+    if config.settings.shared_database:
+        from briefing.queue import Queue
+
+        queues = tuple(Queue(config).counts())
+    return Status(now, tuple(health), runs[0] if runs else None, tuple(ledger), queues)
 
 
 def reset_feed(config: Config, name: str) -> bool:
