@@ -397,3 +397,47 @@ def test_politeness_to_a_host_holds_across_workers(tmp_path: Path, postgres_url:
     )
     queues = {q["queue"]: q for q in json.loads(done.stdout)["queues"]}
     assert queues["fetch"]["waiting"] == queues["fetch"]["running"] == queues["fetch"]["failed"] == 0
+
+
+def test_a_worker_cut_off_from_the_database_reconnects_and_finishes(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Every connection of the worker is closed by the server mid-run (a database restart, a network cut):
+    # the jobs that failed on it are tried again and the round completes, nothing stored twice.
+    with LoopbackServer() as server:
+        site = build_site(server, feeds=3, items=3, paragraphs=(3, 4), furniture=False)
+        for path, route in list(server.routes.items()):
+            server.route(path, _slowly(route, 0.3))
+        feeds = [{"name": f"feed-{i}", "url": url} for i, url in enumerate(site.feed_urls)]
+        config = write_config(tmp_path, feeds, database=postgres_url, stalled_after=STALLED_AFTER).source
+        code, _, err = finish(cli(config, "enqueue"))
+        assert code == 0, err
+        worker = cli(config, "worker", "--concurrency", "2")
+        deadline = time.monotonic() + 60
+        while _stored_ok(postgres_url) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with Store.open(postgres_url) as store:
+            cut = store._one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )[0]
+        assert cut >= 2  # the worker's store and the queue's connections
+        wait_idle(config)
+        log = stop(worker)
+    assert "the database connection was lost" in log or "queued again" in log, log[-1500:]
+    with Store.open(postgres_url) as store:
+        assert store.counts() == {"ok": 9}
+        assert store._one("SELECT count(*) FROM articles")[0] == 9
+
+
+def _stored_ok(database: str) -> int:
+    with Store.open(database) as store:
+        return int(store.counts().get("ok", 0))
+
+
+def _slowly(route: Any, seconds: float) -> Any:
+    def handler(request: Any) -> Any:
+        time.sleep(seconds)
+        return route if not callable(route) else route(request)
+
+    return handler

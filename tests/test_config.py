@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -261,3 +262,18 @@ def test_every_default_is_declared_once_in_the_settings_table() -> None:
         if field.default != declared and not (spec.default is None and "override" in spec.help):
             differ.append(f"{spec.key}: table {declared!r}, {classes[prefix].__name__} {field.default!r}")
     assert differ == []
+
+
+def test_settings_database_is_sqlite_or_postgresql(tmp_path: Path) -> None:
+    def load(value: str) -> Any:
+        path = tmp_path / "feeds.yaml"
+        path.write_text(f"settings:\n  database: {value!r}\nfeeds: []\n", encoding="utf-8")
+        return load_config(path, env={}).settings
+
+    assert load("").store_location == tmp_path / "data" / "briefing.sqlite3"
+    assert load("sqlite:///other.sqlite3").store_location == tmp_path / "data" / "other.sqlite3"
+    assert load("sqlite:////srv/b.sqlite3").store_location == Path("/srv/b.sqlite3")
+    shared = load("postgresql://db.internal/briefing")
+    assert shared.store_location == "postgresql://db.internal/briefing" and shared.shared_database
+    with pytest.raises(ConfigError, match=r"settings\.database: 'postgresql\+psycopg://x/y' is not"):
+        load("postgresql+psycopg://x/y")

@@ -80,7 +80,9 @@ def serve(config: Config, *, clock: Clock = utc_now, stop: threading.Event | Non
 
         def job(kind: str) -> None:
             try:
-                done = enqueue_round(config, brief=kind in ("brief", "catch-up"), clock=clock)
+                # Every round also queues a due brief still missing (after a temporary SMTP failure,
+                # say), as every run does on one machine.
+                done = enqueue_round(config, brief=True, clock=clock)
             except BriefingError as e:
                 log.error("%s failed: %s", kind, e)
                 return

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,7 +31,7 @@ import procrastinate
 from procrastinate import exceptions as queue_errors
 
 from briefing.config import Config
-from briefing.errors import BriefingError, StorageError
+from briefing.errors import BriefingError, RunLockedError, StorageError
 from briefing.models import QueueCount
 from briefing.pipeline.jobs import JobRunner, brief
 from briefing.store import Store
@@ -40,8 +41,9 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("fetch", "brief")
 _SCHEMA_LOCK = 0x42524649  # pg_advisory_lock key held while the queue's tables are created
-_BRIEF_PATIENCE = 60  # tries of a brief job waiting for fetches (5 s apart): five minutes
-_MAX_TAKEOVERS = 3  # a job whose worker died this many times is failed, not retried again
+_BRIEF_PATIENCE = 300.0  # seconds a brief job waits for the round's fetches, then goes ahead
+_MAX_TAKEOVERS = 3  # a fetch job whose worker died this many times is failed, not retried again
+_REAPER_LOCK = 0x4252464B  # pg_try_advisory_lock key of the one worker that takes over stalled jobs
 _RETRY = procrastinate.RetryStrategy(
     max_attempts=5,
     exponential_wait=2,
@@ -91,11 +93,11 @@ class Queue:
             if result is not None:
                 log.info("article %s: %s", result.url, result.status)
 
-        # A brief stepping back for fetches is tried again in 5 s; other failures follow _RETRY.
-        @app.task(name="brief", queue="brief", retry=_BriefRetry(), pass_context=True)
-        async def brief_job(context: procrastinate.JobContext, period: str) -> None:
-            attempts = context.job.attempts if context.job else 0
-            if attempts < _BRIEF_PATIENCE and await self._fetches_pending():
+        # A brief stepping back for fetches is tried again in 5 s; see _BriefRetry for the rest.
+        @app.task(name="brief", queue="brief", retry=_BriefRetry())
+        async def brief_job(period: str, queued_at: float = 0.0) -> None:
+            waited = time.time() - (queued_at or time.time())
+            if waited < _BRIEF_PATIENCE and await self._fetches_pending():
                 raise FetchesPending(f"brief {period}: fetch jobs still queued or running")
             # Analysis and rendering are long and synchronous: a thread, so heartbeats go on.
             done = await asyncio.to_thread(brief, self.config, period)
@@ -157,7 +159,9 @@ class Queue:
         """Queue the brief of `period` (False when it is already waiting)."""
         with self.app.open():
             try:
-                self.brief.configure(queueing_lock=f"brief:{period}", lock="brief").defer(period=period)
+                self.brief.configure(queueing_lock=f"brief:{period}", lock="brief").defer(
+                    period=period, queued_at=time.time()
+                )
             except queue_errors.AlreadyEnqueued:
                 return False
         return True
@@ -206,7 +210,8 @@ class Queue:
                     update_heartbeat_interval=max(1.0, stalled_after / 4),
                     stalled_worker_timeout=stalled_after,
                     fetch_job_polling_interval=1.0,
-                    shutdown_graceful_timeout=stalled_after / 2,
+                    # No shutdown_graceful_timeout: stopping waits for the running jobs (a brief's
+                    # analysis included) to finish instead of cutting them off.
                 )
             finally:
                 reaper.cancel()
@@ -215,12 +220,19 @@ class Queue:
 
     async def _take_over_stalled(self, stalled_after: float) -> None:
         """Put back in the queue the jobs of workers silent for `stalled_after` seconds (killed, or cut
-        off from the database), so another worker takes them."""
+        off from the database), so another worker takes them. One worker of the cluster does it at a time
+        (an advisory lock on its store connection, freed if it dies), so two never queue one job twice."""
         manager = self.app.job_manager
+        reaping = False
         while True:
             try:
-                for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
-                    if job.attempts >= _MAX_TAKEOVERS:
+                runner = self._need_runner()
+                reaping = reaping or runner.store.try_exclusive(_REAPER_LOCK)
+                stalled = (
+                    await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after) if reaping else []
+                )
+                for job in stalled:
+                    if job.attempts >= _MAX_TAKEOVERS and job.task_name != "brief":
                         log.error(
                             "job %s (%s) killed its worker %d times: failed",
                             job.id,
@@ -235,16 +247,23 @@ class Queue:
                             "job %s (%s): its worker went silent; queued again", job.id, job.task_name
                         )
                         await manager.retry_job(job)
-            except queue_errors.ConnectorException as e:
+            except (queue_errors.ConnectorException, StorageError) as e:
                 log.warning("could not look for stalled jobs: %s", e)
+                reaping = False  # the lock went with the connection, if it was lost
             await asyncio.sleep(max(1.0, stalled_after / 3))
 
 
 class _BriefRetry(procrastinate.BaseRetryStrategy):
-    """A brief stepping back for fetches is tried again in 5 s, as often as it needs (the job itself
-    stops waiting after `_BRIEF_PATIENCE` tries); other failures follow `_RETRY`."""
+    """A brief stepping back for fetches is tried again in 5 s (the job itself stops waiting after
+    `_BRIEF_PATIENCE` seconds); a temporary SMTP failure in 5 minutes; the database gone, or the run lock
+    of this machine held by a command, in 30 s. Step-backs do not use up a budget: every fetch round of
+    the scheduler also queues a due brief that is still missing, so nothing waits for ever."""
 
     def get_retry_decision(self, *, exception: BaseException, job: Any) -> Any:
         if isinstance(exception, FetchesPending):
             return procrastinate.RetryDecision(retry_in={"seconds": 5})
-        return _RETRY.get_retry_decision(exception=exception, job=job)
+        if isinstance(exception, DeliveryToRetry):
+            return procrastinate.RetryDecision(retry_in={"seconds": 300})
+        if isinstance(exception, StorageError | RunLockedError | OSError | queue_errors.ConnectorException):
+            return procrastinate.RetryDecision(retry_in={"seconds": 30})
+        return None

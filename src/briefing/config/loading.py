@@ -25,6 +25,7 @@ from briefing.config.settings import (
     ScheduleSettings,
     Setting,
     Settings,
+    database_problem,
 )
 from briefing.errors import ConfigError
 from briefing.models import FeedSource, WatchTopic, name_forms
@@ -146,6 +147,9 @@ class _Checker:
             return None
         self.unknown_keys("", raw, _SECTIONS)
         settings = self.section("settings", raw.get("settings"), env)
+        problem = database_problem(str(settings.get("database") or ""))
+        if problem:
+            self.problem("settings.database", problem)
         corpus = self.section("corpus", raw.get("corpus"), env)
         corpus["paths"] = self.corpus_paths(corpus["paths"])
         analysis = self.section("analysis", raw.get("analysis"), env)

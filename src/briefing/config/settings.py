@@ -484,6 +484,14 @@ SETTINGS: tuple[Setting, ...] = (
 _SECTIONS = ("settings", "report", "schedule", "delivery", "corpus", "analysis", "topics", "feeds")
 
 
+def database_problem(url: str) -> str | None:
+    """Why `url` cannot be settings.database (None when it can)."""
+    url = url.strip()
+    if not url or url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        return None
+    return f"{url[:80]!r} is not postgresql://host/dbname or sqlite:///path; leave it empty for SQLite"
+
+
 def _default(key: str) -> Any:
     """The default of setting `key` as the SETTINGS table declares it (lists as tuples): the one place a
     default is written; the dataclasses below take theirs from here."""
@@ -530,6 +538,9 @@ class Settings:
             return url
         if url.startswith("sqlite:///"):
             return self.data_dir / url.removeprefix("sqlite:///")  # an absolute path stays absolute
+        problem = database_problem(url)
+        if problem:
+            raise ConfigError("settings.database", [problem])
         return self.data_dir / "briefing.sqlite3"
 
     @property

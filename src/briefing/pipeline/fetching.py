@@ -102,7 +102,7 @@ def fetch(
     with RunLock(settings.data_dir), Store.open(settings.store_location) as store:
         started = clock()
         store.sync_feeds(config.feeds, started)
-        run_id = store.begin_run("fetch", started)
+        run_id = store.begin_run("fetch", started, alone=not settings.shared_database)
         run = FetchRun(config, store, clock, force, progress or Progress(), run_id)
         try:
             feed_results, article_results = run_async(run.run(sources))
@@ -252,9 +252,9 @@ class FetchRun:
         for p in pending:
             self.group.create_task(self.page(source, p))
 
-    async def feed_alone(self, source: FeedSource) -> FeedResult:
-        """Fetch one feed and store its entries and result; its pages are left pending (a cluster's
-        worker queues them as jobs of their own)."""
+    async def feed_alone(self, source: FeedSource, run_id: int | None = None) -> FeedResult:
+        """Fetch one feed and store its entries and result (under `run_id`, default this run's); its
+        pages are left pending (a cluster's worker queues them as jobs of their own)."""
         try:
             result = await self._feed(source)
         except StorageError:
@@ -264,7 +264,7 @@ class FetchRun:
             result = self._failed(
                 source, "internal", f"unexpected error: {type(e).__name__}: {e}", None, None
             )
-        self.store.record_feed_result(self.run_id, result, self.clock())
+        self.store.record_feed_result(self.run_id if run_id is None else run_id, result, self.clock())
         self.feed_results.append(result)
         self.progress.feed_done(result)
         return result

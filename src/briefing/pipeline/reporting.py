@@ -83,7 +83,7 @@ def report(
         raise ConfigError("--period", [f"{period.label} has not started yet; choose one up to this week"])
     preview = now < period.end
     with RunLock(settings.data_dir), Store.open(settings.store_location) as store:
-        run_id = store.begin_run("report", now)
+        run_id = store.begin_run("report", now, alone=not settings.shared_database)
         try:
             saved = None if refresh else read_brief(folder)
             if saved is not None and saved.generated < saved.period_end:

@@ -113,25 +113,44 @@ def deliver(
 ) -> Delivered:
     """Write the brief of `period` and e-mail it, unless the ledger says it was delivered (then only with
     `force`: a deliberate resend, with a new Message-ID that refers to the first). `refresh` analyses the
-    period anew instead of re-rendering its saved brief. Holds the run lock."""
+    period anew instead of re-rendering its saved brief. Holds the run lock, and on a shared (PostgreSQL)
+    store the cluster's brief lock: a brief job taken over while its first worker still finishes it, or
+    a `briefing run` on another machine, waits and then finds it delivered instead of sending it twice."""
     with RunLock(config.settings.data_dir), Store.open(config.settings.store_location) as store:
-        before = store.delivery(period.label)  # rendering does not touch the ledger: read it once
-        skip = _skip(before, config, force)
-        if skip:
-            return Delivered(period, skip[0], skip[1])
-        # Imported only when a brief is to be made: analysis and rendering bring scikit-learn and
-        # WeasyPrint, seconds of start-up that a run with nothing due should not pay.
-        from briefing.pipeline.reporting import report
+        if store.postgres:
+            from briefing.store.postgres import BRIEF_LOCK
 
-        written = report(config, period, refresh=refresh, clock=clock)
-        files = tuple(written.files)
-        email = config.email
-        store.record_rendered(period.label, files, "rendered" if email.enabled else "written", clock())
-        crash_point("after_rendered", period.label)
-        if not email.enabled:
-            return Delivered(period, "written", "no e-mail configured", files)
-        action, detail = _deliver(config, written.brief, period, files, store, clock, env, before)
-        return Delivered(period, action, detail, files)
+            with store.exclusive(BRIEF_LOCK):
+                return _deliver_locked(config, period, store, force, refresh, clock, env)
+        return _deliver_locked(config, period, store, force, refresh, clock, env)
+
+
+def _deliver_locked(
+    config: Config,
+    period: Period,
+    store: Store,
+    force: bool,
+    refresh: bool,
+    clock: Clock,
+    env: Mapping[str, str] | None,
+) -> Delivered:
+    before = store.delivery(period.label)  # rendering does not touch the ledger: read it once
+    skip = _skip(before, config, force)
+    if skip:
+        return Delivered(period, skip[0], skip[1])
+    # Imported only when a brief is to be made: analysis and rendering bring scikit-learn and
+    # WeasyPrint, seconds of start-up that a run with nothing due should not pay.
+    from briefing.pipeline.reporting import report
+
+    written = report(config, period, refresh=refresh, clock=clock)
+    files = tuple(written.files)
+    email = config.email
+    store.record_rendered(period.label, files, "rendered" if email.enabled else "written", clock())
+    crash_point("after_rendered", period.label)
+    if not email.enabled:
+        return Delivered(period, "written", "no e-mail configured", files)
+    action, detail = _deliver(config, written.brief, period, files, store, clock, env, before)
+    return Delivered(period, action, detail, files)
 
 
 def _skip(done: Delivery | None, config: Config, force: bool) -> tuple[DeliveryAction, str] | None:

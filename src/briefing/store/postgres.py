@@ -13,6 +13,7 @@ validators) holds unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from briefing.errors import StorageError
 
 WRITE_LOCK = 0x42524647  # pg_advisory_xact_lock key of every write transaction ("BRFG")
 SCHEDULER_LOCK = 0x42524648  # pg_try_advisory_lock key held by the one active scheduler
+BRIEF_LOCK = 0x4252464A  # pg_advisory_lock key held while a brief is made and delivered
+_LOCK_TIMEOUT_MS = 300_000  # a lock wait longer than this is an error (then retried), not a hang
 
 _QMARK = re.compile(r"\?")
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -86,22 +89,33 @@ class Cursor:
 
 
 class Connection:
-    """A psycopg connection that takes SQLite-dialect statements (autocommit outside `transaction`)."""
+    """A psycopg connection that takes SQLite-dialect statements (autocommit outside `transaction`).
+
+    Read committed whatever the server's default (the write lock relies on it); TCP keepalives, and
+    server-side limits on a lock wait and on a session idle inside a transaction, so a half-open
+    connection cannot hold the write lock and stall every worker."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self._conn = psycopg.connect(
+                url,
+                autocommit=True,
+                connect_timeout=10,
+                keepalives=1,
+                keepalives_idle=30,
+                keepalives_interval=10,
+                keepalives_count=3,
+                options=f"-c lock_timeout={_LOCK_TIMEOUT_MS} -c idle_in_transaction_session_timeout=120000",
+            )
+            self._conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
         except psycopg.Error as e:
             raise StorageError(f"cannot connect to database {masked(url)}: {_first_line(e)}") from e
         self.in_transaction = False
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
-        try:
-            # Parameters always (empty ones too): psycopg then reads the doubled % of `translate`.
-            cursor = self._conn.execute(translate(sql), params)
-        except psycopg.OperationalError as e:
-            raise StorageError(f"database {masked(self.url)}: {_first_line(e)}") from e
+        # Parameters always (empty ones too): psycopg then reads the doubled % of `translate`.
+        cursor = self._run(translate(sql), _without_nul(params))
         lastrowid = None
         if sql.lstrip().upper().startswith("INSERT") and " RETURNING " in sql.upper():
             row = cursor.fetchone()
@@ -109,8 +123,21 @@ class Connection:
         return Cursor(cursor, lastrowid)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self._conn.cursor() as cursor:
-            cursor.executemany(translate(sql), rows)
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(translate(sql), [_without_nul(r) for r in rows])
+        except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+            raise self._lost(e) from e
+
+    def _run(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
+        """Run PostgreSQL's own SQL; a lost connection or a server limit is one `StorageError`."""
+        try:
+            return self._conn.execute(sql, params)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+            raise self._lost(e) from e
+
+    def _lost(self, e: Exception) -> StorageError:
+        return StorageError(f"database {masked(self.url)}: {_first_line(e)}")
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -118,15 +145,15 @@ class Connection:
         try:
             with self._conn.transaction():
                 self.in_transaction = True
-                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                self._run("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 yield self
-        except psycopg.OperationalError as e:
-            raise StorageError(f"database {masked(self.url)}: {_first_line(e)}") from e
+        except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+            raise self._lost(e) from e
         finally:
             self.in_transaction = False
 
     def columns(self, table: str) -> list[str]:
-        rows = self._conn.execute(
+        rows = self._run(
             "SELECT column_name FROM information_schema.columns"
             " WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
             (table,),
@@ -134,16 +161,17 @@ class Connection:
         return [r[0] for r in rows]
 
     def tables(self) -> set[str]:
-        rows = self._conn.execute(
+        rows = self._run(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         ).fetchall()
         return {r[0] for r in rows}
 
     def lock(self, key: int) -> None:
-        self._conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        self._run("SELECT pg_advisory_lock(%s)", (key,))
 
     def unlock(self, key: int) -> None:
-        self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        with contextlib.suppress(StorageError):  # a lost connection has released it already
+            self._run("SELECT pg_advisory_unlock(%s)", (key,))
 
     def alive(self) -> bool:
         """Whether the connection (and any session lock it holds) is still there."""
@@ -156,20 +184,27 @@ class Connection:
     def try_lock_named(self, name: str, n: int) -> bool:
         """A session-level advisory lock keyed by a name's hash and a number (the two-key space, apart from
         the one-key locks above)."""
-        row = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", (name, n)).fetchone()
+        row = self._run("SELECT pg_try_advisory_lock(hashtext(%s), %s)", (name, n)).fetchone()
         return bool(row and row[0])
 
     def unlock_named(self, name: str, n: int) -> None:
-        self._conn.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", (name, n))
+        self._run("SELECT pg_advisory_unlock(hashtext(%s), %s)", (name, n))
 
     def try_lock(self, key: int) -> bool:
         """A session-level advisory lock: held until released or this connection ends (a killed process
         loses it at once, so a standby can take over)."""
-        row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        row = self._run("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
         return bool(row and row[0])
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _without_nul(params: Any) -> Any:
+    """PostgreSQL's text cannot hold NUL, which SQLite stores: it is dropped (feeds carry one by mistake)."""
+    if isinstance(params, dict):
+        return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in params.items()}
+    return [v.replace("\x00", "") if isinstance(v, str) else v for v in params]
 
 
 def _first_line(e: Exception) -> str:

@@ -73,7 +73,9 @@ _PG_SEARCH_CONFIG = (
     " ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;"
     " END IF; END $$",
 )
-_PG_TEXT_LIMIT = 400_000  # characters of a text indexed: a tsvector holds at most 1 MB
+# Characters of a text indexed: a tsvector holds at most 1 MB, lexemes (up to 4 bytes a character) and
+# positions included; 100,000 characters stay under it whatever the script.
+_PG_TEXT_LIMIT = 100_000
 
 
 def _pg_search_column(table: str) -> list[str]:
