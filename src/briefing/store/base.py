@@ -176,12 +176,13 @@ class StoreBase:
         self.close()
 
     @contextmanager
-    def write(self) -> Iterator[Any]:
+    def write(self, *, durable: bool = False) -> Iterator[Any]:
         """A write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any exception.
 
-        On PostgreSQL, after the store-wide write lock (see `store.postgres`)."""
+        On PostgreSQL, after the store-wide write lock (see `store.postgres`); `durable` waits for the
+        commit to reach the disk there (the ledger, the analyst's marks), which SQLite always does."""
         if self.postgres:
-            with self.conn.transaction() as conn:
+            with self.conn.transaction(durable=durable) as conn:
                 yield conn
             return
         try:

@@ -25,7 +25,7 @@ class FeedbackQueries(StoreBase):
         by: str,
         now: datetime,
     ) -> Mark:
-        with self.write() as conn:
+        with self.write(durable=True) as conn:
             row_id = self._insert(
                 conn,
                 'INSERT INTO marks (target, action, value, article_id, text, "by", at)'
@@ -48,7 +48,7 @@ class FeedbackQueries(StoreBase):
         return _mark(row) if row else None
 
     def undo_mark(self, mark_id: int, now: datetime) -> None:
-        with self.write() as conn:
+        with self.write(durable=True) as conn:
             conn.execute(
                 "UPDATE marks SET undone_at = ? WHERE id = ? AND undone_at IS NULL", (ts(now), mark_id)
             )

@@ -44,7 +44,7 @@ class LedgerQueries(StoreBase):
 
     def record_rendered(self, period: str, files: Sequence[Path], status: str, now: datetime) -> None:
         """The brief's files are in the reports folder; `status` is "written" (no e-mail) or "rendered"."""
-        with self.write() as conn:
+        with self.write(durable=True) as conn:
             conn.execute(
                 "INSERT INTO deliveries (period, rendered_at, files, status) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (period) DO UPDATE SET rendered_at = excluded.rendered_at,"
@@ -57,7 +57,7 @@ class LedgerQueries(StoreBase):
         self, period: str, message_id: str, recipients: Sequence[str], reply: str, now: datetime
     ) -> None:
         """Only after the server accepted the message."""
-        with self.write() as conn:
+        with self.write(durable=True) as conn:
             conn.execute(
                 "UPDATE deliveries SET status = 'sent', message_id = ?, recipients = ?, sent_at = ?,"
                 " last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, reply = ?,"
@@ -68,7 +68,7 @@ class LedgerQueries(StoreBase):
     def record_failure(
         self, period: str, message_id: str, error: str, permanent: bool, now: datetime
     ) -> None:
-        with self.write() as conn:
+        with self.write(durable=True) as conn:
             conn.execute(
                 "UPDATE deliveries SET status = ?, message_id = ?, last_error = ?, last_attempt_at = ?,"
                 " attempts = attempts + 1 WHERE period = ?",

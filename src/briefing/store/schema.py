@@ -160,6 +160,8 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
                 size INTEGER NOT NULL,
                 body BLOB NOT NULL
             )""",
+            # Bodies are zlib-compressed already: PostgreSQL should not try to compress them again.
+            Dialects(postgresql=("ALTER TABLE pages ALTER COLUMN body SET STORAGE EXTERNAL",)),
             """CREATE TABLE runs (
                 id INTEGER PRIMARY KEY,
                 command TEXT NOT NULL,
