@@ -32,7 +32,7 @@ from briefing.samples.load import build_site
 from briefing.samples.server import LoopbackServer
 from briefing.store import Store
 from conftest import write_config
-from test_crash import comparable, messages_to, report_files
+from test_crash import comparable, finish, messages_to, report_files
 from test_mail import Recorder, smtp_server
 from test_run import with_email
 
@@ -90,16 +90,6 @@ def cli(config: Path, *args: str, **env: str) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,
     )
-
-
-def finish(proc: subprocess.Popen[str], timeout: float = 180) -> tuple[int, str, str]:
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        raise AssertionError(f"did not finish in {timeout} s: {err[-1500:]}") from None
-    return proc.returncode, out, err
 
 
 def stop(worker: subprocess.Popen[str]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from briefing.errors import StorageError
-from briefing.store.schema import APPLICATION_ID, MIGRATIONS, statements
+from briefing.store.schema import APPLICATION_ID, MIGRATIONS, Dialect, statements
 from briefing.testing_hooks import crash_point
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,8 @@ class StoreBase:
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if app_id != APPLICATION_ID and (app_id != 0 or tables):
             raise StorageError(f"{self.path} is not a briefing database; point settings.data_dir elsewhere")
+        self._refuse_newer(version)
         latest = MIGRATIONS[-1][0]
-        if version > latest:
-            raise StorageError(
-                f"{self.path} has schema version {version}, newer than this briefing ({latest}); upgrade"
-            )
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise StorageError(f"{self.path}: cannot enable WAL journaling (got {mode})")
@@ -140,31 +137,33 @@ class StoreBase:
                     )
                 conn.execute("INSERT INTO briefing_schema (version) VALUES (0)")
             version = int(row[0]) if row else 0
-            latest = MIGRATIONS[-1][0]
-            if version > latest:
-                raise StorageError(
-                    f"{self.path} has schema version {version}, newer than this briefing ({latest}); upgrade"
-                )
-            for number, steps in MIGRATIONS:
-                if number <= version:
-                    continue
-                for statement in statements(steps, "postgresql"):
-                    conn.execute(statement)
-                crash_point("migration")
-                conn.execute("UPDATE briefing_schema SET version = ?", (number,))
+            self._refuse_newer(version)
+            self._apply_migrations(conn, version, "postgresql", "UPDATE briefing_schema SET version = {}")
         log.debug("store %s (PostgreSQL, schema %s)", self.path, MIGRATIONS[-1][0])
 
     def _migrate(self, current: int) -> None:
         # DDL is transactional in SQLite: a crash leaves the old or the new schema, never a mix.
         with self.write() as conn:
-            for version, steps in MIGRATIONS:
-                if version <= current:
-                    continue
-                for statement in statements(steps, "sqlite"):
-                    conn.execute(statement)
-                crash_point("migration")
-                conn.execute(f"PRAGMA user_version = {int(version)}")
+            self._apply_migrations(conn, current, "sqlite", "PRAGMA user_version = {}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def _refuse_newer(self, version: int) -> None:
+        latest = MIGRATIONS[-1][0]
+        if version > latest:
+            raise StorageError(
+                f"{self.path} has schema version {version}, newer than this briefing ({latest}); upgrade"
+            )
+
+    @staticmethod
+    def _apply_migrations(conn: Connection, current: int, dialect: Dialect, set_version: str) -> None:
+        """The migrations after `current`, inside the caller's transaction, each recording its number."""
+        for number, steps in MIGRATIONS:
+            if number <= current:
+                continue
+            for statement in statements(steps, dialect):
+                conn.execute(statement)
+            crash_point("migration")
+            conn.execute(set_version.format(int(number)))
 
     def close(self) -> None:
         self.conn.close()

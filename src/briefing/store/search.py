@@ -50,26 +50,15 @@ class SearchQueries(StoreBase):
         if self.postgres:
             return self._pg_search_articles(match, since, until, feed, briefed_only, limit)
         rows = self._match(
-            "SELECT a.id, a.title, a.url, f.name, a.published, a.briefed_at,"
+            "SELECT a.id, a.title, a.url, f.name, a.published, a.briefed_at,"  # noqa: S608
             " snippet(articles_fts, -1, char(57344), char(57345), '…', 24), bm25(articles_fts, 4.0, 1.0, 1.0)"
             " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid JOIN feeds f ON f.id = a.feed_id"
             " WHERE articles_fts MATCH :match AND a.extraction_status != 'excluded'"
-            " AND (:since IS NULL OR a.published >= :since) AND (:until IS NULL OR a.published < :until)"
-            " AND (:feed IS NULL OR f.name = :feed) AND (NOT :briefed OR a.briefed_at IS NOT NULL)"
+            f"{_ARTICLE_FILTERS}"
             " ORDER BY bm25(articles_fts, 4.0, 1.0, 1.0) LIMIT :limit",
-            {
-                "match": match,
-                "since": ts(since),
-                "until": ts(until),
-                "feed": feed,
-                "briefed": briefed_only,
-                "limit": limit,
-            },
+            _article_params(match, since, until, feed, briefed_only, limit),
         )
-        return [
-            _hit("article", f"a{r[0]}", r[1], r[2], r[3], dt(r[4]), r[6], r[7], briefed=r[5] is not None)
-            for r in rows
-        ]
+        return _article_hits(rows)
 
     def search_baseline(
         self,
@@ -128,24 +117,12 @@ class SearchQueries(StoreBase):
             " SELECT a.*, f.name, q, -ts_rank_cd(:weights, a.search, q) AS rank"
             " FROM articles a JOIN feeds f ON f.id = a.feed_id, to_tsquery('briefing', :match) q"
             " WHERE a.search @@ q AND a.extraction_status != 'excluded'"
-            " AND (:since IS NULL OR a.published >= :since) AND (:until IS NULL OR a.published < :until)"
-            " AND (:feed IS NULL OR f.name = :feed) AND (NOT :briefed OR a.briefed_at IS NOT NULL)"
+            f"{_ARTICLE_FILTERS}"
             " ORDER BY rank, a.id LIMIT :limit) a",
-            {
-                "match": match,
-                "since": ts(since),
-                "until": ts(until),
-                "feed": feed,
-                "briefed": briefed_only,
-                "limit": limit,
-                "snippet": _PG_SNIPPET,
-                "weights": _PG_WEIGHTS,
-            },
+            _article_params(match, since, until, feed, briefed_only, limit)
+            | {"snippet": _PG_SNIPPET, "weights": _PG_WEIGHTS},
         ).fetchall()
-        return [
-            _hit("article", f"a{r[0]}", r[1], r[2], r[3], dt(r[4]), r[6], r[7], briefed=r[5] is not None)
-            for r in rows
-        ]
+        return _article_hits(rows)
 
     def indexed_terms(self, low: str, high: str) -> list[str]:
         """The distinct indexed terms in [low, high), of articles and corpus documents (folded)."""
@@ -184,6 +161,35 @@ class SearchQueries(StoreBase):
             if "fts5" in str(e) or "MATCH" in str(e):  # the expression came from a user's query
                 raise QueryError("QUERY", [f"not a search this index understands ({e})"]) from e
             raise
+
+
+# The filters of an article search, on either database: published in [since, until), from `feed`, and
+# with `briefed`, already briefed (all optional).
+_ARTICLE_FILTERS = (
+    " AND (:since IS NULL OR a.published >= :since) AND (:until IS NULL OR a.published < :until)"
+    " AND (:feed IS NULL OR f.name = :feed) AND (NOT :briefed OR a.briefed_at IS NOT NULL)"
+)
+
+
+def _article_params(
+    match: str, since: datetime | None, until: datetime | None, feed: str | None, briefed: bool, limit: int
+) -> dict[str, Any]:
+    return {
+        "match": match,
+        "since": ts(since),
+        "until": ts(until),
+        "feed": feed,
+        "briefed": briefed,
+        "limit": limit,
+    }
+
+
+def _article_hits(rows: Sequence[Any]) -> list[SearchHit]:
+    """Rows of (id, title, url, feed, published, briefed_at, marked snippet, rank) as hits."""
+    return [
+        _hit("article", f"a{r[0]}", r[1], r[2], r[3], dt(r[4]), r[6], r[7], briefed=r[5] is not None)
+        for r in rows
+    ]
 
 
 def _pg_snippet(title: str, text: str) -> str:
