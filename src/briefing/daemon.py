@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -78,10 +79,7 @@ def serve(config: Config, *, clock: Clock = utc_now, stop: threading.Event | Non
 
                 cluster.serve(config, clock=clock, stop=stop)
             else:
-                state: dict[str, Any] = {}
-                run_scheduler(
-                    config, lambda kind: _job(config, kind, clock, stop, state["scheduler"]), stop, state
-                )
+                run_scheduler(config, lambda kind: _job(config, kind, clock, stop), stop)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -92,41 +90,45 @@ def run_scheduler(
     config: Config,
     job: Callable[[str], None],
     stop: threading.Event,
-    state: dict[str, Any] | None = None,
     *,
     lost: Callable[[], bool] = lambda: False,
     check_every: float = 1.0,
 ) -> None:
-    """Run the schedule's jobs (and a catch-up now) until `stop` is set. When `lost()` turns true (a
-    cluster's scheduler lost its lock), stop scheduling and raise `StorageError`."""
-    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+    """Run the schedule's jobs (and a catch-up now) until `stop` is set; after each scheduled job, log
+    when the jobs run next. When `lost()` turns true (a cluster's scheduler lost its lock), stop
+    scheduling and raise `StorageError`."""
+    from apscheduler.events import (
+        EVENT_JOB_ERROR,
+        EVENT_JOB_EXECUTED,
+        EVENT_JOB_MAX_INSTANCES,
+        EVENT_JOB_MISSED,
+    )
 
     scheduler = build_scheduler(config, job)
-    if state is not None:
-        state["scheduler"] = scheduler
     scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+
+    def after_job(event: Any) -> None:
+        if event.job_id != "catch-up" and not stop.is_set():
+            _log_next(scheduler)
+
+    scheduler.add_listener(after_job, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     # The catch-up runs in the scheduler's thread like any job, so the signals stay ours.
     scheduler.add_job(job, args=("catch-up",), id="catch-up")
     scheduler.start()
     log.info("daemon started for %s (time zone %s)", config.source, config.settings.timezone)
     _log_next(scheduler)
-    gone = False
-    waited = 0.0
+    next_check = time.monotonic() + check_every
     while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
-        waited += 1.0
-        if waited >= check_every:
-            waited = 0.0
+        if time.monotonic() >= next_check:
             if lost():
-                gone = True
-                break
-    if gone:
-        scheduler.shutdown(wait=False)
-        raise StorageError("lost the database connection that held the scheduler lock; stopping")
+                scheduler.shutdown(wait=False)
+                raise StorageError("lost the database connection that held the scheduler lock; stopping")
+            next_check = time.monotonic() + check_every
     log.info("stopping: waiting for the running job to finish its step")
     scheduler.shutdown(wait=True)
 
 
-def _job(config: Config, kind: str, clock: Clock, stop: threading.Event, scheduler: Any) -> None:
+def _job(config: Config, kind: str, clock: Clock, stop: threading.Event) -> None:
     from briefing.pipeline.running import run
 
     if stop.is_set():
@@ -149,8 +151,6 @@ def _job(config: Config, kind: str, clock: Clock, stop: threading.Event, schedul
         log.warning("%s skipped: %s", kind, e)
     except BriefingError as e:
         log.error("%s failed: %s", kind, e)
-    if kind != "catch-up" and not stop.is_set():
-        _log_next(scheduler)
 
 
 def _log_next(scheduler: Any) -> None:
