@@ -112,13 +112,15 @@ class Queue:
             raise RuntimeError("fetch jobs run inside `briefing worker` only")
         return self._runner
 
+    def _page_job(self, article_id: int) -> Any:
+        """The page job of an article: one waiting and one running at most (its queueing lock and lock)."""
+        key = f"page:{article_id}"
+        return self.fetch_page.configure(queueing_lock=key, lock=key)
+
     async def _defer_pages(self, article_ids: Iterable[int]) -> None:
         for article_id in article_ids:
-            key = f"page:{article_id}"
-            with contextlib.suppress(queue_errors.AlreadyEnqueued):  # already waiting: one job per page
-                await self.fetch_page.configure(queueing_lock=key, lock=key).defer_async(
-                    article_id=article_id
-                )
+            with contextlib.suppress(queue_errors.AlreadyEnqueued):  # already waiting
+                await self._page_job(article_id).defer_async(article_id=article_id)
 
     async def _fetches_pending(self) -> bool:
         rows = await self.app.job_manager.list_queues_async(queue="fetch")
@@ -147,9 +149,8 @@ class Queue:
                     pass
                 crash_point("queued", feed)
             for article_id in pending_pages:
-                key = f"page:{article_id}"
                 try:
-                    self.fetch_page.configure(queueing_lock=key, lock=key).defer(article_id=article_id)
+                    self._page_job(article_id).defer(article_id=article_id)
                     queued += 1
                 except queue_errors.AlreadyEnqueued:
                     pass
@@ -167,8 +168,8 @@ class Queue:
         return True
 
     def counts(self) -> list[QueueCount]:
-        """Jobs per queue: waiting (retries included), running, done (kept: failed ones only); none
-        before the first worker or round created the queue's tables."""
+        """Jobs per queue: waiting (retries included), running, failed; none before the first worker or
+        round created the queue's tables (succeeded jobs are deleted, so they are not counted)."""
         with self.app.open():
             if not self.app.check_connection():
                 return []
@@ -176,11 +177,7 @@ class Queue:
         out = []
         for name in QUEUES:
             r = rows.get(name, {})
-            out.append(
-                QueueCount(
-                    name, r.get("todo", 0), r.get("doing", 0), r.get("succeeded", 0), r.get("failed", 0)
-                )
-            )
+            out.append(QueueCount(name, r.get("todo", 0), r.get("doing", 0), r.get("failed", 0)))
         return out
 
     def idle(self) -> bool:
@@ -196,7 +193,7 @@ class Queue:
 
     async def _work(self, concurrency: int, queues: Sequence[str]) -> None:
         stalled_after = self.config.settings.stalled_after
-        # Sync jobs (the brief) run in threads; asyncio's default pool has only cores + 4 of them.
+        # The brief's analysis runs in a thread (asyncio.to_thread); the default pool is sized here.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 2))
         async with self.app.open_async(), JobRunner(self.config) as runner:
             self._runner = runner

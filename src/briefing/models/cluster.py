@@ -12,5 +12,4 @@ class QueueCount:
     queue: str
     waiting: int
     running: int
-    done: int
     failed: int
