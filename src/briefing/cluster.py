@@ -17,6 +17,7 @@ from briefing.clock import Clock, utc_now
 from briefing.config import Config
 from briefing.errors import BriefingError
 from briefing.period import Period
+from briefing.pipeline.running import delivery_due
 from briefing.schedule import latest_due
 from briefing.store import Store
 from briefing.store.postgres import SCHEDULER_LOCK
@@ -53,9 +54,9 @@ def enqueue_round(config: Config, *, brief: bool = False, clock: Clock = utc_now
         period: Period | None = None
         if brief:
             period = latest_due(now, config.settings.timezone, config.schedule.brief)
-            done = store.delivery(period.label)
-            delivered = done is not None and done.status in ("sent", "written", "failed")
-            if delivered or not queue.enqueue_brief(period.label):
+            if not delivery_due(store.delivery(period.label), config) or not queue.enqueue_brief(
+                period.label
+            ):
                 period = None
         store.finish_run(run_id, "ok", {"queued": queued, "brief": period.label if period else None}, clock())
     return Round(run_id, len(feeds), len(pending), queued, period.label if period else None)

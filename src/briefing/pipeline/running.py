@@ -153,6 +153,11 @@ def _deliver_locked(
     return Delivered(period, action, detail, files)
 
 
+def delivery_due(done: Delivery | None, config: Config) -> bool:
+    """Whether a period whose ledger row is `done` is still to be delivered (as `run` decides)."""
+    return _skip(done, config, force=False) is None
+
+
 def _skip(done: Delivery | None, config: Config, force: bool) -> tuple[DeliveryAction, str] | None:
     if force or done is None:
         return None
